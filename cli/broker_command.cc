@@ -1,0 +1,64 @@
+// `kappa broker`: the embedded broker as a standalone process.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "cli/kafka_flags.h"
+#include "common/shutdown.h"
+#include "stream/embedded_broker.h"
+
+namespace kappa::cli {
+
+int RunBroker(const Args& args) {
+  int64_t partitions = 3;
+  int64_t broker_count = 1;
+  std::string address_file = DefaultBrokerAddressFile();
+  CommandLine cl(
+      "kappa broker", "[options]",
+      "Runs an embedded Kafka broker (librdkafka's mock cluster) until Ctrl-C or SIGTERM.\n"
+      "It speaks the real Kafka protocol on a loopback port, so any Kafka client (kcat,\n"
+      "the other kappa commands) can use it. It is IN-MEMORY: everything is lost when it\n"
+      "stops, and it keeps only about 5 MB per partition (older records are dropped, like\n"
+      "retention). It is for development and tests; production uses Kafka.\n\n"
+      "Creates titanic-events, titanic-alerts and titanic-events-dlq with --partitions\n"
+      "partitions and titanic-models with one; other topics are created on first use.\n"
+      "Prints the bootstrap address on stdout and writes it to the address file, where\n"
+      "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.");
+  cl.AddInt("partitions", 'p', "N", "partitions of the events, alerts and DLQ topics (default 3)",
+            &partitions, 1, 1000);
+  cl.AddInt("broker-count", 0, "N", "brokers in the cluster (default 1)", &broker_count, 1, 9);
+  cl.AddString("address-file", 0, "PATH", "where to write the address (default " +
+                                              DefaultBrokerAddressFile() + ")",
+               &address_file);
+  cl.AddEpilog("Example:\n  kappa broker &\n  kappa produce --count 1000\n"
+               "  kcat -b \"$(head -1 " + DefaultBrokerAddressFile() +
+               ")\" -C -t titanic-events -e");
+  auto help = cl.Parse(args);
+  if (!help.ok()) return ReportFailure("broker", help.status());
+  if (*help) return 0;
+
+  InstallShutdownHandlers();
+  stream::EmbeddedBrokerOptions options;
+  options.partitions = static_cast<int>(partitions);
+  options.broker_count = static_cast<int>(broker_count);
+  auto broker = stream::EmbeddedBroker::Start(options);
+  if (!broker.ok()) return ReportFailure("broker", broker.status());
+  const std::string& address = (*broker)->bootstrap_servers();
+  if (Status s = WriteBrokerAddressFile(address_file, address); !s.ok()) {
+    return ReportFailure("broker", s);
+  }
+  std::printf("%s\n", address.c_str());
+  std::fflush(stdout);
+  spdlog::info("embedded broker listening on {} ({} partition(s) per topic); address in {}",
+               address, partitions, address_file);
+  spdlog::info("in-memory, ~5 MB kept per partition: for development and tests. Ctrl-C stops.");
+  while (!WaitForShutdown(std::chrono::hours(1))) {
+  }
+  RemoveBrokerAddressFile(address_file, address);
+  spdlog::info("embedded broker stopped");
+  return 0;
+}
+
+}  // namespace kappa::cli

@@ -1,0 +1,101 @@
+#include "cli/kafka_flags.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace kappa::cli {
+
+std::optional<std::string> KafkaFlags::group_id() const {
+  std::optional<std::string> id;
+  for (const auto& [key, value] : properties) {
+    if (key == "group.id") id = value;
+  }
+  return id;
+}
+
+void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags) {
+  cl->AddString("brokers", 'b', "HOST:PORT[,...]",
+                "Kafka bootstrap servers (default: $KAFKA_BROKERS, else the\n"
+                "running embedded broker's address file, else localhost:9092)",
+                &flags->brokers);
+  cl->AddOption("property", 'X', "KEY=VALUE",
+                "set any librdkafka property (repeatable), as kcat does;\n"
+                "a property librdkafka rejects is an error (exit 2)",
+                [flags](std::string_view v) -> Status {
+                  auto p = stream::ParseKafkaProperty(v);
+                  if (!p.ok()) return p.status();
+                  flags->properties.push_back(std::move(p).value());
+                  return Status::Ok();
+                });
+}
+
+stream::KafkaClientOptions ResolveKafka(const KafkaFlags& flags) {
+  stream::KafkaClientOptions options;
+  options.properties = flags.properties;
+  if (!flags.brokers.empty()) {
+    options.bootstrap_servers = flags.brokers;
+  } else if (const char* env = std::getenv("KAFKA_BROKERS"); env != nullptr && *env != '\0') {
+    options.bootstrap_servers = env;
+    spdlog::info("brokers {} (from KAFKA_BROKERS)", options.bootstrap_servers);
+  } else if (auto embedded = ReadBrokerAddressFile(DefaultBrokerAddressFile())) {
+    options.bootstrap_servers = *embedded;
+    spdlog::info("brokers {} (the embedded broker, from {})", options.bootstrap_servers,
+                 DefaultBrokerAddressFile());
+  } else {
+    options.bootstrap_servers = "localhost:9092";
+    spdlog::info("brokers localhost:9092 (default; no -b, KAFKA_BROKERS or running `kappa broker`)");
+  }
+  return options;
+}
+
+std::string DefaultBrokerAddressFile() {
+  if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir != nullptr && *dir != '\0') {
+    return std::string(dir) + "/kappa-broker.address";
+  }
+  return "/tmp/kappa-broker-" + std::to_string(getuid()) + ".address";
+}
+
+Status WriteBrokerAddressFile(const std::string& path, const std::string& address) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << address << "\n" << getpid() << "\n";
+    out.flush();
+    if (!out) return Status::IoError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Status::IoError("cannot write " + path + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> ReadBrokerAddressFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string address;
+  long pid = 0;
+  if (!(in >> address >> pid) || pid <= 0) return std::nullopt;
+  // A file left by a broker that was killed would point at a dead port.
+  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) {
+    spdlog::debug("ignoring stale broker address file {} (pid {} is gone)", path, pid);
+    return std::nullopt;
+  }
+  return address;
+}
+
+void RemoveBrokerAddressFile(const std::string& path, const std::string& address) {
+  std::ifstream in(path);
+  std::string current;
+  if (in >> current && current == address) std::remove(path.c_str());
+}
+
+}  // namespace kappa::cli

@@ -1,0 +1,36 @@
+// ProgressLine: one status line rewritten in place on a terminal.
+//
+// On a TTY (stderr), Update() redraws the line at most every `interval`; when
+// stderr is not a TTY it prints nothing (logs and the final summary carry the
+// information instead), so piped output stays clean. Finish() ends the line.
+// Not thread-safe: one owner thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace kappa {
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::chrono::milliseconds interval = std::chrono::milliseconds(200));
+  ~ProgressLine();
+
+  bool enabled() const { return enabled_; }
+  // True when a redraw is due; lets callers skip formatting the text.
+  bool Due() const;
+  void Update(const std::string& text);
+  // Clears the line so that following output starts on a clean line.
+  void Finish();
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Formats a rate with thousands separators: 12345.6 -> "12,346".
+std::string FormatCount(double value);
+
+}  // namespace kappa

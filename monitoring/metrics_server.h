@@ -1,0 +1,49 @@
+// MetricsServer: one prometheus-cpp registry per process and, optionally, the
+// HTTP endpoint that serves it at /metrics.
+//
+// Components register their metric families on registry() once at start-up
+// and keep references (prometheus-cpp metrics are thread-safe to update).
+// Port 0 means "no endpoint": metrics are still collected (tests read them
+// through registry()). The exposer runs its own civetweb threads, which only
+// read the registry. Not copyable.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace prometheus {
+class Registry;
+class Exposer;
+}  // namespace prometheus
+
+namespace kappa::monitoring {
+
+struct MetricsServerOptions {
+  std::string bind_address = "0.0.0.0";  // address of the /metrics endpoint
+  int port = 0;                          // 0 = do not serve
+};
+
+class MetricsServer {
+ public:
+  // Starts serving when options.port != 0. Fails (IoError) when the port
+  // cannot be bound, InvalidArgument when it is out of range.
+  static Result<std::unique_ptr<MetricsServer>> Start(const MetricsServerOptions& options);
+  ~MetricsServer();
+
+  prometheus::Registry& registry() { return *registry_; }
+  // The bound port (the real one when options.port was ephemeral), 0 if none.
+  int port() const { return port_; }
+
+  // The exposition text of registry(), as /metrics would serve it.
+  std::string Scrape() const;
+
+ private:
+  MetricsServer() = default;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace kappa::monitoring

@@ -1,0 +1,206 @@
+#include "stream/consumer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <utility>
+
+#include "stream/rdkafka_handles.h"
+
+namespace kappa::stream {
+
+using internal::FromKafka;
+using internal::PartitionListHandle;
+
+namespace {
+
+PartitionListHandle ToList(std::span<const TopicPartitionOffset> partitions) {
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+        tp.offset;
+  }
+  return list;
+}
+
+}  // namespace
+
+// --- Message ---------------------------------------------------------------
+
+Message::Message(rd_kafka_message_s* msg) : msg_(msg) {}
+Message::~Message() {
+  if (msg_ != nullptr) rd_kafka_message_destroy(msg_);
+}
+Message::Message(Message&& other) noexcept : msg_(std::exchange(other.msg_, nullptr)) {}
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    if (msg_ != nullptr) rd_kafka_message_destroy(msg_);
+    msg_ = std::exchange(other.msg_, nullptr);
+  }
+  return *this;
+}
+
+std::string_view Message::topic() const { return rd_kafka_topic_name(msg_->rkt); }
+int32_t Message::partition() const { return msg_->partition; }
+int64_t Message::offset() const { return msg_->offset; }
+std::string_view Message::key() const {
+  if (msg_->key == nullptr) return {};
+  return {static_cast<const char*>(msg_->key), msg_->key_len};
+}
+std::optional<std::string_view> Message::value() const {
+  if (msg_->payload == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(msg_->payload), msg_->len);
+}
+std::optional<std::string_view> Message::header(const char* name) const {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(msg_, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  if (value == nullptr) return std::string_view();
+  return std::string_view(static_cast<const char*>(value), size);
+}
+int64_t Message::timestamp_ms() const { return rd_kafka_message_timestamp(msg_, nullptr); }
+
+// --- Consumer --------------------------------------------------------------
+
+Consumer::Consumer(ConsumerOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
+  std::unique_ptr<Consumer> consumer(new Consumer(std::move(options)));
+  std::vector<KafkaProperty> defaults = {
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", consumer->options_.auto_offset_reset},
+      // Cooperative rebalancing would keep partitions flowing during a
+      // rebalance, but eager assignment keeps commit-on-revoke simple.
+      {"partition.assignment.strategy", "range,roundrobin"},
+  };
+  defaults.emplace_back("group.id", consumer->options_.group_id.empty()
+                                        ? "kappa-assign-only"
+                                        : consumer->options_.group_id);
+  auto conf = internal::MakeConf(consumer->options_.client, defaults);
+  if (!conf.ok()) return conf.status();
+  auto rk = internal::NewClient(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!rk.ok()) return rk.status();
+  consumer->rk_ = std::move(rk).value().release();
+  // Serve every event (messages, errors, rebalances) from one queue.
+  rd_kafka_poll_set_consumer(consumer->rk_);
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (rk_ == nullptr) return;
+  const Status s = Close();
+  if (!s.ok()) spdlog::warn("closing consumer: {}", s.message());
+  rd_kafka_destroy(rk_);
+}
+
+Status Consumer::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  return FromKafka(rd_kafka_consumer_close(rk_), "consumer close");
+}
+
+Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  bool group_given = !options_.group_id.empty();
+  for (const auto& [key, value] : options_.client.properties) {
+    if (key == "group.id") group_given = true;
+  }
+  if (!group_given) return Status::InvalidArgument("subscribe needs a consumer group id");
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  return FromKafka(rd_kafka_subscribe(rk_, list.get()), "subscribe");
+}
+
+Status Consumer::Assign(std::span<const TopicPartitionOffset> partitions) {
+  auto list = ToList(partitions);
+  return FromKafka(rd_kafka_assign(rk_, list.get()), "assign");
+}
+
+Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
+                      std::vector<Message>* batch) {
+  // rd_kafka_consume_batch_queue() would take a whole batch in one call, but
+  // it bypasses the rebalance callback path of the consumer queue; polling
+  // one at a time after the first keeps both correct, and the first wait is
+  // the only blocking one.
+  auto wait = static_cast<int>(timeout.count());
+  for (size_t i = 0; i < max_messages; ++i) {
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, wait);
+    wait = 0;
+    if (msg == nullptr) break;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      batch->emplace_back(msg);
+      continue;
+    }
+    const auto err = msg->err;
+    std::string where = msg->rkt != nullptr ? rd_kafka_topic_name(msg->rkt) : "";
+    const int32_t partition = msg->partition;
+    rd_kafka_message_destroy(msg);
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+    if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      return Status::Kafka("consume " + where + ": " + rd_kafka_err2str(err), err, false,
+                           err == RD_KAFKA_RESP_ERR__FATAL);
+    }
+    spdlog::warn("consume {} [{}]: {} (retrying)", where, partition, rd_kafka_err2str(err));
+  }
+  return Status::Ok();
+}
+
+Status Consumer::Commit(std::span<const TopicPartitionOffset> offsets) {
+  if (offsets.empty()) return Status::Ok();
+  auto list = ToList(offsets);
+  KAPPA_RETURN_IF_ERROR(FromKafka(rd_kafka_commit(rk_, list.get(), 0), "commit"));
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return FromKafka(e.err, "commit " + std::string(e.topic) + " [" +
+                                  std::to_string(e.partition) + "]");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<TopicPartitionOffset>> Consumer::Committed(
+    std::span<const TopicPartitionOffset> partitions, std::chrono::milliseconds timeout) {
+  auto list = ToList(partitions);
+  KAPPA_RETURN_IF_ERROR(FromKafka(
+      rd_kafka_committed(rk_, list.get(), static_cast<int>(timeout.count())), "committed"));
+  std::vector<TopicPartitionOffset> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    out.push_back({e.topic, e.partition, e.offset});
+  }
+  return out;
+}
+
+Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
+                                             std::chrono::milliseconds timeout) {
+  Watermarks w;
+  KAPPA_RETURN_IF_ERROR(
+      FromKafka(rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &w.low, &w.high,
+                                                 static_cast<int>(timeout.count())),
+                "watermarks of " + topic + " [" + std::to_string(partition) + "]"));
+  return w;
+}
+
+Result<int32_t> Consumer::PartitionCount(const std::string& topic,
+                                         std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(rk_, 0, rkt, &md, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  KAPPA_RETURN_IF_ERROR(FromKafka(err, "metadata of " + topic));
+  internal::MetadataHandle owned(md);
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const auto terr = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
+    return Status::NotFound("topic " + topic + ": " + rd_kafka_err2str(terr));
+  }
+  return static_cast<int32_t>(md->topics[0].partition_cnt);
+}
+
+}  // namespace kappa::stream

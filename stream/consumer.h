@@ -1,0 +1,126 @@
+// Consumer: RAII over a librdkafka consumer, and Message, an owned record.
+//
+// Two ways to read: Subscribe() joins the consumer group (group.id) and lets
+// the broker assign partitions; Assign() reads chosen partitions from chosen
+// offsets without group management (bounded replay, tests). Poll() returns
+// batches of records; values are zero-copy views into librdkafka's buffers,
+// valid as long as the Message lives.
+//
+// Offsets are never committed automatically (enable.auto.commit=false):
+// callers commit what they have finished with Commit().
+//
+// Threading: one owner thread calls everything. librdkafka's own threads do
+// the network I/O. The destructor closes the consumer (leaving the group
+// cleanly) and logs instead of throwing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "stream/kafka_options.h"
+
+struct rd_kafka_s;
+struct rd_kafka_message_s;
+
+namespace kappa::stream {
+
+// Special offsets, as librdkafka defines them.
+inline constexpr int64_t kOffsetBeginning = -2;
+inline constexpr int64_t kOffsetEnd = -1;
+inline constexpr int64_t kOffsetStored = -1000;
+
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = kOffsetBeginning;
+  bool operator==(const TopicPartitionOffset&) const = default;
+};
+
+// Low (log start) and high (next offset to be written) watermarks.
+struct Watermarks {
+  int64_t low = 0;
+  int64_t high = 0;
+};
+
+class Message {
+ public:
+  explicit Message(rd_kafka_message_s* msg);  // takes ownership
+  ~Message();
+  Message(Message&& other) noexcept;
+  Message& operator=(Message&& other) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  std::string_view topic() const;
+  int32_t partition() const;
+  int64_t offset() const;
+  std::string_view key() const;
+  // std::nullopt for a record without a value (tombstone).
+  std::optional<std::string_view> value() const;
+  // The first header named `name`, std::nullopt when absent.
+  std::optional<std::string_view> header(const char* name) const;
+  // Producer or log-append time in ms since the epoch, -1 if unknown.
+  int64_t timestamp_ms() const;
+
+ private:
+  rd_kafka_message_s* msg_;
+};
+
+struct ConsumerOptions {
+  KafkaClientOptions client;
+  // Required for Subscribe() and Commit(); `-X group.id=...` overrides it.
+  // librdkafka's consumer API needs some group id even for Assign(); when
+  // this is empty a fixed one that is never joined or committed to is used.
+  std::string group_id;
+  // Where a group member starts when the group has no committed offset.
+  std::string auto_offset_reset = "earliest";
+};
+
+class Consumer {
+ public:
+  static Result<std::unique_ptr<Consumer>> Create(ConsumerOptions options);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // InvalidArgument when the consumer was created without a group id.
+  Status Subscribe(const std::vector<std::string>& topics);
+  Status Assign(std::span<const TopicPartitionOffset> partitions);
+
+  // Appends up to `max_messages` records to *batch, waiting at most `timeout`
+  // for the first. Transient errors (a broker down, a partition EOF) are
+  // logged and retried by librdkafka, not returned; fatal errors and unknown
+  // topics are returned.
+  Status Poll(size_t max_messages, std::chrono::milliseconds timeout, std::vector<Message>* batch);
+
+  // Synchronously commits `offsets` (each the NEXT offset to read).
+  Status Commit(std::span<const TopicPartitionOffset> offsets);
+  // Committed offsets of the group for these partitions (offset < 0: none).
+  Result<std::vector<TopicPartitionOffset>> Committed(std::span<const TopicPartitionOffset> partitions,
+                                                      std::chrono::milliseconds timeout);
+
+  // Asks the broker for a partition's watermarks.
+  Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
+                                     std::chrono::milliseconds timeout);
+  // Number of partitions of `topic` (NotFound when the topic does not exist).
+  Result<int32_t> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
+
+  // Leaves the group and closes; idempotent. Called by the destructor.
+  Status Close();
+
+ private:
+  explicit Consumer(ConsumerOptions options);
+
+  ConsumerOptions options_;
+  rd_kafka_s* rk_ = nullptr;  // owned
+  bool closed_ = false;
+};
+
+}  // namespace kappa::stream

@@ -1,0 +1,31 @@
+#include "stream/dead_letter.h"
+
+#include <array>
+#include <charconv>
+
+namespace kappa::stream {
+
+DeadLetterWriter::DeadLetterWriter(Producer* producer, std::string topic)
+    : producer_(producer), topic_(std::move(topic)) {}
+
+Status DeadLetterWriter::Send(const SourceRecord& record, const Rejection& rejection,
+                              void* opaque) {
+  std::array<char, 24> partition{};
+  std::array<char, 24> offset{};
+  const auto p_end = std::to_chars(partition.data(), partition.data() + partition.size(),
+                                   record.partition).ptr;
+  const auto o_end = std::to_chars(offset.data(), offset.data() + offset.size(), record.offset).ptr;
+  const std::array<Header, 5> headers = {{
+      {kHeaderErrorKind, RejectKindName(rejection.kind)},
+      {kHeaderErrorReason, rejection.reason},
+      {kHeaderSourceTopic, record.topic},
+      {kHeaderSourcePartition, std::string_view(partition.data(), p_end - partition.data())},
+      {kHeaderSourceOffset, std::string_view(offset.data(), o_end - offset.data())},
+  }};
+  KAPPA_RETURN_IF_ERROR(
+      producer_->Send(topic_, record.key, record.value, headers, opaque).WithContext("DLQ"));
+  ++sent_;
+  return Status::Ok();
+}
+
+}  // namespace kappa::stream

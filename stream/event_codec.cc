@@ -1,0 +1,766 @@
+#include "stream/event_codec.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <array>
+#include <bitset>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace kappa::stream {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// The known fields, in the order of design.md. Indexes into kFieldNames and
+// into the bitset of fields seen in one event.
+enum class Field : uint8_t {
+  kPassengerId,
+  kPclass,
+  kSex,
+  kAge,
+  kSibSp,
+  kParch,
+  kFare,
+  kName,
+  kTicket,
+  kCabin,
+  kEmbarked,
+  kSurvived,
+  kTs,
+  kCount,
+};
+constexpr size_t kFieldCount = static_cast<size_t>(Field::kCount);
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "PassengerId", "Pclass", "Sex",   "Age",      "SibSp",    "Parch", "Fare",
+    "Name",        "Ticket", "Cabin", "Embarked", "Survived", "ts",
+};
+using FieldSet = std::bitset<kFieldCount>;
+
+constexpr size_t Index(Field f) { return static_cast<size_t>(f); }
+constexpr std::string_view NameOf(Field f) { return kFieldNames[Index(f)]; }
+
+std::optional<Field> FindField(std::string_view key) {
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    if (kFieldNames[i] == key) return static_cast<Field>(i);
+  }
+  return std::nullopt;
+}
+
+// Unknown fields are validated, not just skipped (On-Demand skipping only
+// counts brackets), so their nesting is bounded to keep that recursion small.
+// Real events are flat; 64 is far beyond anything legitimate.
+constexpr int kMaxUnknownNesting = 64;
+
+// Values quoted back in reasons are cut here: reasons are one line in a DLQ
+// header and a metric-friendly log, not a copy of the input.
+constexpr size_t kMaxQuotedBytes = 40;
+
+// simdjson::error_message() has only the prose; the code name makes reasons
+// greppable. Indexed by simdjson::error_code.
+constexpr std::array<std::string_view, simdjson::NUM_ERROR_CODES> kSimdjsonErrorNames = {
+    "SUCCESS",
+    "CAPACITY",
+    "MEMALLOC",
+    "TAPE_ERROR",
+    "DEPTH_ERROR",
+    "STRING_ERROR",
+    "T_ATOM_ERROR",
+    "F_ATOM_ERROR",
+    "N_ATOM_ERROR",
+    "NUMBER_ERROR",
+    "UTF8_ERROR",
+    "UNINITIALIZED",
+    "EMPTY",
+    "UNESCAPED_CHARS",
+    "UNCLOSED_STRING",
+    "UNSUPPORTED_ARCHITECTURE",
+    "INCORRECT_TYPE",
+    "NUMBER_OUT_OF_RANGE",
+    "INDEX_OUT_OF_BOUNDS",
+    "NO_SUCH_FIELD",
+    "IO_ERROR",
+    "INVALID_JSON_POINTER",
+    "INVALID_URI_FRAGMENT",
+    "UNEXPECTED_ERROR",
+    "PARSER_IN_USE",
+    "OUT_OF_ORDER_ITERATION",
+    "INSUFFICIENT_PADDING",
+    "INCOMPLETE_ARRAY_OR_OBJECT",
+    "SCALAR_DOCUMENT_AS_VALUE",
+    "OUT_OF_BOUNDS",
+    "TRAILING_CONTENT",
+};
+static_assert(simdjson::TRAILING_CONTENT + 1 == simdjson::NUM_ERROR_CODES,
+              "simdjson's error codes changed: update kSimdjsonErrorNames");
+
+std::string_view JsonTypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
+// Returns the byte offset of the first ill-formed UTF-8 sequence in `s`
+// (Unicode 15, table 3-7: no overlongs, surrogates or code points above
+// U+10FFFF), or s.size() if there is none. Only run after the fast SIMD
+// validator has failed, to say where.
+size_t FirstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char second_lo = 0x80;
+    unsigned char second_hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) second_lo = 0xA0;  // overlong
+      if (lead == 0xED) second_hi = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) second_lo = 0x90;  // overlong
+      if (lead == 0xF4) second_hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (s.size() - i < length) return i;
+    const auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < second_lo || second > second_hi) return i;
+    for (size_t k = 2; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if (next < 0x80 || next > 0xBF) return i;
+    }
+    i += length;
+  }
+  return s.size();
+}
+
+// `s` as a JSON string literal for a reason, cut at a UTF-8 boundary.
+std::string QuoteForReason(std::string_view s) {
+  std::string quoted;
+  if (s.size() <= kMaxQuotedBytes) {
+    AppendJsonString(s, &quoted);
+    return quoted;
+  }
+  size_t cut = kMaxQuotedBytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  AppendJsonString(s.substr(0, cut), &quoted);
+  quoted += "...";
+  return quoted;
+}
+
+// A number token as the producer wrote it (raw_json_token() keeps the
+// whitespace that follows).
+std::string_view NumberToken(od::value& v) {
+  std::string_view token = v.raw_json_token();
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
+// A number token for a reason. Tokens are ASCII (they passed IsJsonNumber).
+std::string ShortToken(std::string_view token) {
+  if (token.size() <= kMaxQuotedBytes) return std::string(token);
+  return fmt::format("{}...", token.substr(0, kMaxQuotedBytes));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 8259 number grammar. simdjson answers NUMBER_ERROR both for malformed
+// tokens ("01", "1.2.3") and for valid ones it cannot represent ("1e400");
+// this tells the two apart (not JSON vs. out of range). Runs only on failure.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+bool IsPlainInteger(std::string_view number) {
+  return number.find_first_of(".eE") == std::string_view::npos;
+}
+
+// ---- Rejections -------------------------------------------------------------
+
+Rejection NotJson(simdjson::error_code error, std::string_view context = {}) {
+  std::string reason = fmt::format("not valid JSON: {}: {}", kSimdjsonErrorNames[error],
+                                   simdjson::error_message(error));
+  if (!context.empty()) reason += fmt::format(" (field {})", QuoteForReason(context));
+  return {RejectKind::kNotJson, std::move(reason)};
+}
+
+Rejection WrongType(Field field, std::string_view expected, std::string_view got) {
+  return {RejectKind::kWrongType,
+          fmt::format("{}: expected {}, got {}", NameOf(field), expected, got)};
+}
+
+Rejection WrongType(Field field, std::string_view expected, od::json_type got) {
+  return WrongType(field, expected, JsonTypeName(got));
+}
+
+Rejection OutOfRange(Field field, std::string_view number) {
+  return {RejectKind::kOutOfRange,
+          fmt::format("{}: {} is out of range", NameOf(field), ShortToken(number))};
+}
+
+// A number simdjson could not convert: malformed (not JSON) or too large.
+Rejection BadNumber(Field field, simdjson::error_code error, std::string_view token) {
+  if (!IsJsonNumber(token)) return NotJson(error, NameOf(field));
+  return OutOfRange(field, token);
+}
+
+// ---- Typed readers ----------------------------------------------------------
+//
+// Each reads one known field's value. The caller has not looked at the value
+// yet; the reader checks its JSON type first so that wrong types get a
+// kWrongType reason naming both the expected and the actual type.
+
+std::optional<Rejection> TypeOf(od::value& v, Field field, od::json_type* type) {
+  if (auto error = v.type().get(*type)) return NotJson(error, NameOf(field));
+  return std::nullopt;
+}
+
+// Consumes a value whose first byte is 'n'. simdjson reports a malformed
+// literal ("nul") as INCORRECT_TYPE; N_ATOM_ERROR says what is wrong.
+template <typename Value>
+simdjson::error_code ConsumeNull(Value& v) {
+  bool is_null = false;
+  if (v.is_null().get(is_null) != simdjson::SUCCESS || !is_null) return simdjson::N_ATOM_ERROR;
+  return simdjson::SUCCESS;
+}
+
+std::optional<Rejection> ConsumeNull(od::value& v, Field field) {
+  if (auto error = ConsumeNull(v)) return NotJson(error, NameOf(field));
+  return std::nullopt;
+}
+
+// Reads a JSON number with an integral value into an Int. Integers are
+// parsed exactly; a fractional form with an integral value (3.0, as pandas
+// writes) is accepted up to 2^53, beyond which a double is no longer exact.
+template <typename Int>
+std::optional<Rejection> ReadIntegral(od::value& v, Field field, std::string_view expected,
+                                      Int* out) {
+  int64_t integer = 0;
+  if (v.get_int64().get(integer) != simdjson::SUCCESS) {
+    const std::string_view token = NumberToken(v);
+    if (!IsJsonNumber(token)) return NotJson(simdjson::NUMBER_ERROR, NameOf(field));
+    if (IsPlainInteger(token)) return OutOfRange(field, token);  // beyond int64
+    double d = 0;
+    if (auto error = v.get_double().get(d)) return BadNumber(field, error, token);
+    if (std::trunc(d) != d) return WrongType(field, expected, ShortToken(token));
+    constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+    if (std::fabs(d) > kMaxExact) return OutOfRange(field, token);
+    integer = static_cast<int64_t>(d);
+  }
+  if (integer < std::numeric_limits<Int>::min() || integer > std::numeric_limits<Int>::max()) {
+    return OutOfRange(field, fmt::to_string(integer));
+  }
+  *out = static_cast<Int>(integer);
+  return std::nullopt;
+}
+
+template <typename Int>
+std::optional<Rejection> ReadRequiredInt(od::value& v, Field field, Int* out) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, field, &type)) return r;
+  if (type != od::json_type::number) return WrongType(field, "integer", type);
+  return ReadIntegral(v, field, "integer", out);
+}
+
+template <typename Int>
+std::optional<Rejection> ReadOptionalInt(od::value& v, Field field, std::optional<Int>* out) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, field, &type)) return r;
+  if (type == od::json_type::null) {
+    out->reset();
+    return ConsumeNull(v, field);
+  }
+  if (type != od::json_type::number) return WrongType(field, "integer or null", type);
+  Int value{};
+  if (auto r = ReadIntegral(v, field, "integer or null", &value)) return r;
+  *out = value;
+  return std::nullopt;
+}
+
+std::optional<Rejection> ReadOptionalDouble(od::value& v, Field field, std::optional<double>* out) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, field, &type)) return r;
+  if (type == od::json_type::null) {
+    out->reset();
+    return ConsumeNull(v, field);
+  }
+  if (type != od::json_type::number) return WrongType(field, "number or null", type);
+  double d = 0;
+  if (auto error = v.get_double().get(d)) return BadNumber(field, error, NumberToken(v));
+  *out = d;
+  return std::nullopt;
+}
+
+// Reads a string value into *text (unescaped; valid until the next document).
+std::optional<Rejection> ReadString(od::value& v, Field field, std::string_view expected,
+                                    std::string_view* text) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, field, &type)) return r;
+  if (type != od::json_type::string) return WrongType(field, expected, type);
+  if (auto error = v.get_string().get(*text)) return NotJson(error, NameOf(field));
+  return std::nullopt;
+}
+
+// Keeps the string's capacity across events: only a null value frees it.
+std::optional<Rejection> ReadOptionalString(od::value& v, Field field,
+                                            std::optional<std::string>* out) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, field, &type)) return r;
+  if (type == od::json_type::null) {
+    out->reset();
+    return ConsumeNull(v, field);
+  }
+  std::string_view text;
+  if (auto r = ReadString(v, field, "string or null", &text)) return r;
+  if (!*out) out->emplace();
+  (*out)->assign(text);
+  return std::nullopt;
+}
+
+std::optional<Rejection> ReadSex(od::value& v, Sex* out) {
+  std::string_view text;
+  if (auto r = ReadString(v, Field::kSex, "string", &text)) return r;
+  if (text == "male") {
+    *out = Sex::kMale;
+  } else if (text == "female") {
+    *out = Sex::kFemale;
+  } else {
+    return Rejection{
+        RejectKind::kOutOfRange,
+        fmt::format("Sex: expected \"male\" or \"female\", got {}", QuoteForReason(text))};
+  }
+  return std::nullopt;
+}
+
+// Takes any one-character string; CheckRanges() decides which letters are
+// valid, so the rule exists once.
+std::optional<Rejection> ReadEmbarked(od::value& v, std::optional<char>* out) {
+  od::json_type type{};
+  if (auto r = TypeOf(v, Field::kEmbarked, &type)) return r;
+  if (type == od::json_type::null) {
+    out->reset();
+    return ConsumeNull(v, Field::kEmbarked);
+  }
+  std::string_view text;
+  if (auto r = ReadString(v, Field::kEmbarked, "string or null", &text)) return r;
+  if (text.size() != 1) {
+    return Rejection{RejectKind::kOutOfRange,
+                     fmt::format("Embarked: expected \"S\", \"C\", \"Q\" or null, got {}",
+                                 QuoteForReason(text))};
+  }
+  *out = text[0];
+  return std::nullopt;
+}
+
+std::optional<Rejection> DecodeField(Field field, od::value& v, PassengerEvent* e) {
+  switch (field) {
+    case Field::kPassengerId:
+      return ReadRequiredInt(v, field, &e->passenger_id);
+    case Field::kPclass:
+      return ReadRequiredInt(v, field, &e->pclass);
+    case Field::kSex:
+      return ReadSex(v, &e->sex);
+    case Field::kAge:
+      return ReadOptionalDouble(v, field, &e->age);
+    case Field::kSibSp:
+      return ReadOptionalInt(v, field, &e->sib_sp);
+    case Field::kParch:
+      return ReadOptionalInt(v, field, &e->parch);
+    case Field::kFare:
+      return ReadOptionalDouble(v, field, &e->fare);
+    case Field::kName:
+      return ReadOptionalString(v, field, &e->name);
+    case Field::kTicket:
+      return ReadOptionalString(v, field, &e->ticket);
+    case Field::kCabin:
+      return ReadOptionalString(v, field, &e->cabin);
+    case Field::kEmbarked:
+      return ReadEmbarked(v, &e->embarked);
+    case Field::kSurvived:
+      return ReadOptionalInt(v, field, &e->survived);
+    case Field::kTs:
+      return ReadOptionalInt(v, field, &e->ts_ms);
+    case Field::kCount:
+      break;
+  }
+  return std::nullopt;
+}
+
+// Optional fields absent from this event must not keep the previous event's
+// values (*out is reused across events).
+void ResetAbsent(const FieldSet& seen, PassengerEvent* e) {
+  const auto absent = [&](Field f) { return !seen.test(Index(f)); };
+  if (absent(Field::kAge)) e->age.reset();
+  if (absent(Field::kSibSp)) e->sib_sp.reset();
+  if (absent(Field::kParch)) e->parch.reset();
+  if (absent(Field::kFare)) e->fare.reset();
+  if (absent(Field::kName)) e->name.reset();
+  if (absent(Field::kTicket)) e->ticket.reset();
+  if (absent(Field::kCabin)) e->cabin.reset();
+  if (absent(Field::kEmbarked)) e->embarked.reset();
+  if (absent(Field::kSurvived)) e->survived.reset();
+  if (absent(Field::kTs)) e->ts_ms.reset();
+}
+
+std::optional<Rejection> CheckRequired(const FieldSet& seen) {
+  for (Field f : {Field::kPassengerId, Field::kPclass, Field::kSex}) {
+    if (!seen.test(Index(f))) {
+      return Rejection{RejectKind::kMissingField,
+                       fmt::format("{}: required field missing", NameOf(f))};
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Full validation of values we do not decode ---------------------------
+
+simdjson::error_code ValidateValue(od::value& v, int depth);
+
+simdjson::error_code ValidateArray(od::value& v, int depth) {
+  od::array array;
+  if (auto error = v.get_array().get(array)) return error;
+  for (auto element : array) {
+    od::value item;
+    if (auto error = std::move(element).get(item)) return error;
+    if (auto error = ValidateValue(item, depth + 1)) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ValidateObject(od::value& v, int depth) {
+  od::object object;
+  if (auto error = v.get_object().get(object)) return error;
+  for (auto result : object) {
+    od::field field;
+    if (auto error = std::move(result).get(field)) return error;
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return error;
+    if (auto error = ValidateValue(field.value(), depth + 1)) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Checks that `v` is well-formed JSON, consuming it. On-Demand would skip an
+// unread value by counting brackets only, accepting e.g. [1,,] or {1 2}.
+simdjson::error_code ValidateValue(od::value& v, int depth) {
+  if (depth > kMaxUnknownNesting) return simdjson::DEPTH_ERROR;
+  od::json_type type{};
+  if (auto error = v.type().get(type)) return error;
+  switch (type) {
+    case od::json_type::array:
+      return ValidateArray(v, depth);
+    case od::json_type::object:
+      return ValidateObject(v, depth);
+    case od::json_type::number: {
+      double d = 0;
+      if (v.get_double().get(d) == simdjson::SUCCESS) return simdjson::SUCCESS;
+      // Valid but unrepresentable numbers (1e400) are still JSON.
+      return IsJsonNumber(NumberToken(v)) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null:
+      return ConsumeNull(v);
+  }
+  return simdjson::TAPE_ERROR;
+}
+
+// True once every token of the document has been consumed.
+bool AtEnd(od::document& doc) { return doc.current_location().error() == simdjson::OUT_OF_BOUNDS; }
+
+// Checks a document whose root is not an object, so that a broken one is
+// reported as not JSON rather than as the wrong kind of JSON.
+simdjson::error_code ValidateNonObjectRoot(od::document& doc, od::json_type type) {
+  simdjson::error_code error = simdjson::SUCCESS;
+  switch (type) {
+    case od::json_type::array: {
+      od::value root;
+      error = doc.get_value().get(root);
+      if (!error) error = ValidateValue(root, 1);
+      break;
+    }
+    case od::json_type::number: {
+      double d = 0;
+      error = doc.get_double().get(d);
+      break;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      error = doc.get_string().get(s);
+      break;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      error = doc.get_bool().get(b);
+      break;
+    }
+    case od::json_type::null:
+      error = ConsumeNull(doc);
+      break;
+    case od::json_type::object:
+      break;
+  }
+  if (!error && !AtEnd(doc)) error = simdjson::TRAILING_CONTENT;
+  return error;
+}
+
+std::optional<Rejection> CheckEnvelope(std::string_view value, size_t max_bytes) {
+  if (value.empty()) return Rejection{RejectKind::kEmpty, "empty message"};
+  if (value.size() > max_bytes) {
+    return Rejection{RejectKind::kOversize,
+                     fmt::format("event is {} bytes, limit is {}", value.size(), max_bytes)};
+  }
+  if (!simdjson::validate_utf8(value.data(), value.size())) {
+    return Rejection{RejectKind::kInvalidUtf8,
+                     fmt::format("invalid UTF-8 at byte {}", FirstInvalidUtf8(value))};
+  }
+  return std::nullopt;
+}
+
+// ---- Encoding helpers -------------------------------------------------------
+
+template <typename Number>
+void AppendNumber(Number n, std::string* out) {
+  std::array<char, 32> buf{};  // fits any int64 and any shortest double
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n);
+  out->append(buf.data(), end);
+}
+
+// JSON has no NaN or infinity; such values never pass CheckRanges(), and
+// null keeps the output parseable.
+void AppendDouble(double d, std::string* out) {
+  if (std::isfinite(d)) {
+    AppendNumber(d, out);
+  } else {
+    out->append("null");
+  }
+}
+
+template <typename T, typename AppendFn>
+void AppendOptional(const std::optional<T>& v, AppendFn append, std::string* out) {
+  if (v) {
+    append(*v, out);
+  } else {
+    out->append("null");
+  }
+}
+
+const auto kAppendInt = [](auto n, std::string* out) { AppendNumber(n, out); };
+const auto kAppendDouble = [](double d, std::string* out) { AppendDouble(d, out); };
+const auto kAppendString = [](const std::string& s, std::string* out) { AppendJsonString(s, out); };
+const auto kAppendChar = [](char c, std::string* out) {
+  AppendJsonString(std::string_view(&c, 1), out);
+};
+
+}  // namespace
+
+// ---- EventDecoder -----------------------------------------------------------
+
+struct EventDecoder::Impl {
+  std::optional<Rejection> Parse(std::string_view value, PassengerEvent* out);
+  std::optional<Rejection> DecodeObject(od::object& object, PassengerEvent* out);
+  // Copies `value` into `padded` followed by SIMDJSON_PADDING zero bytes.
+  void CopyPadded(std::string_view value);
+
+  od::parser parser;
+  // Kafka payloads are not padded, and simdjson reads up to SIMDJSON_PADDING
+  // bytes past the end. Grows to the largest event seen, then is reused.
+  std::vector<char> padded;
+};
+
+void EventDecoder::Impl::CopyPadded(std::string_view value) {
+  const size_t needed = value.size() + simdjson::SIMDJSON_PADDING;
+  if (padded.size() < needed) padded.resize(needed);
+  std::memcpy(padded.data(), value.data(), value.size());
+  // Deterministic padding: simdjson peeks at the first padding byte.
+  std::memset(padded.data() + value.size(), 0, simdjson::SIMDJSON_PADDING);
+}
+
+std::optional<Rejection> EventDecoder::Impl::Parse(std::string_view value, PassengerEvent* out) {
+  CopyPadded(value);
+  od::document doc;
+  if (auto error = parser.iterate(padded.data(), value.size(), padded.size()).get(doc)) {
+    return NotJson(error);
+  }
+  od::json_type type{};
+  if (auto error = doc.type().get(type)) return NotJson(error);
+  if (type != od::json_type::object) {
+    if (auto error = ValidateNonObjectRoot(doc, type)) return NotJson(error);
+    return Rejection{RejectKind::kNotObject,
+                     fmt::format("expected a JSON object, got {}", JsonTypeName(type))};
+  }
+  od::object object;
+  if (auto error = doc.get_object().get(object)) return NotJson(error);
+  if (auto r = DecodeObject(object, out)) return r;
+  if (!AtEnd(doc)) return NotJson(simdjson::TRAILING_CONTENT);
+  return CheckRanges(*out);
+}
+
+std::optional<Rejection> EventDecoder::Impl::DecodeObject(od::object& object, PassengerEvent* out) {
+  FieldSet seen;
+  for (auto result : object) {
+    od::field field;
+    if (auto error = std::move(result).get(field)) return NotJson(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return NotJson(error);
+    const std::optional<Field> known = FindField(key);
+    if (!known) {
+      if (auto error = ValidateValue(field.value(), 1)) return NotJson(error, key);
+      continue;
+    }
+    if (seen.test(Index(*known))) {
+      return Rejection{RejectKind::kDuplicateField,
+                       fmt::format("{}: duplicate field", NameOf(*known))};
+    }
+    seen.set(Index(*known));
+    if (auto r = DecodeField(*known, field.value(), out)) return r;
+  }
+  if (auto r = CheckRequired(seen)) return r;
+  ResetAbsent(seen, out);
+  return std::nullopt;
+}
+
+EventDecoder::EventDecoder(DecoderOptions options)
+    : options_(options), impl_(std::make_unique<Impl>()) {}
+
+EventDecoder::~EventDecoder() = default;
+
+std::optional<Rejection> EventDecoder::Decode(std::optional<std::string_view> value,
+                                              PassengerEvent* out) {
+  if (!value) {
+    return Rejection{RejectKind::kNullValue, "null value (tombstone): expected a JSON object"};
+  }
+  if (auto r = CheckEnvelope(*value, options_.max_event_bytes)) return r;
+  return impl_->Parse(*value, out);
+}
+
+// ---- Encoding ---------------------------------------------------------------
+
+void EncodeEvent(const PassengerEvent& e, std::string* out) {
+  // Kaggle's column order, so that encoded events read like train.csv rows.
+  out->append("{\"PassengerId\":");
+  AppendNumber(e.passenger_id, out);
+  out->append(",\"Survived\":");
+  AppendOptional(e.survived, kAppendInt, out);
+  out->append(",\"Pclass\":");
+  AppendNumber(e.pclass, out);
+  out->append(",\"Name\":");
+  AppendOptional(e.name, kAppendString, out);
+  out->append(",\"Sex\":\"");
+  out->append(SexName(e.sex));
+  out->append("\",\"Age\":");
+  AppendOptional(e.age, kAppendDouble, out);
+  out->append(",\"SibSp\":");
+  AppendOptional(e.sib_sp, kAppendInt, out);
+  out->append(",\"Parch\":");
+  AppendOptional(e.parch, kAppendInt, out);
+  out->append(",\"Ticket\":");
+  AppendOptional(e.ticket, kAppendString, out);
+  out->append(",\"Fare\":");
+  AppendOptional(e.fare, kAppendDouble, out);
+  out->append(",\"Cabin\":");
+  AppendOptional(e.cabin, kAppendString, out);
+  out->append(",\"Embarked\":");
+  AppendOptional(e.embarked, kAppendChar, out);
+  if (e.ts_ms) {
+    out->append(",\"ts\":");
+    AppendNumber(*e.ts_ms, out);
+  }
+  out->push_back('}');
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run_start = 0;  // bytes since the last escape are copied in one append
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run_start, i - run_start);
+    run_start = i + 1;
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default: {
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(escape, sizeof escape);
+      }
+    }
+  }
+  out->append(s.data() + run_start, s.size() - run_start);
+  out->push_back('"');
+}
+
+}  // namespace kappa::stream

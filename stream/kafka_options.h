@@ -1,0 +1,37 @@
+// KafkaClientOptions: what every kafka client of ours (producer, consumer)
+// needs to connect, plus the user's pass-through librdkafka properties.
+// Plain value type.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kappa::stream {
+
+// The project's default topic names (design.md, "Topics"). Every command
+// takes a flag to override them.
+inline constexpr std::string_view kEventsTopic = "titanic-events";
+inline constexpr std::string_view kAlertsTopic = "titanic-alerts";
+inline constexpr std::string_view kDeadLetterTopic = "titanic-events-dlq";
+inline constexpr std::string_view kModelsTopic = "titanic-models";
+
+// One librdkafka property, as given with `-X key=value`.
+using KafkaProperty = std::pair<std::string, std::string>;
+
+struct KafkaClientOptions {
+  std::string bootstrap_servers = "localhost:9092";
+  std::string client_id = "kappa";
+  // Applied after our defaults, in order, so `-X` always wins. A property
+  // librdkafka rejects fails client creation with InvalidArgument.
+  std::vector<KafkaProperty> properties;
+};
+
+// Parses "key=value" (the value may contain '='). InvalidArgument if there is
+// no '=' or the key is empty.
+Result<KafkaProperty> ParseKafkaProperty(std::string_view text);
+
+}  // namespace kappa::stream

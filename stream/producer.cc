@@ -1,0 +1,115 @@
+#include "stream/producer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <exception>
+
+#include "stream/rdkafka_handles.h"
+
+namespace kappa::stream {
+
+using internal::FromKafka;
+
+Producer::Producer(ProducerOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Producer>> Producer::Create(ProducerOptions options) {
+  std::unique_ptr<Producer> producer(new Producer(std::move(options)));
+  auto conf = internal::MakeConf(producer->options_.client,
+                                 {{"enable.idempotence", "true"}, {"linger.ms", "5"}});
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), producer.get());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), [](rd_kafka_t* rk, const rd_kafka_message_t* msg,
+                                              void* opaque) { OnDelivery(rk, msg, opaque); });
+  auto rk = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*conf));
+  if (!rk.ok()) return rk.status();
+  producer->rk_ = std::move(rk).value().release();
+  return producer;
+}
+
+Producer::~Producer() {
+  if (rk_ == nullptr) return;
+  const auto err = rd_kafka_flush(rk_, static_cast<int>(options_.close_timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("producer closing with {} message(s) not acknowledged", rd_kafka_outq_len(rk_));
+  }
+  rd_kafka_destroy(rk_);
+}
+
+void Producer::OnDelivery(rd_kafka_s* /*rk*/, const void* raw, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  const auto* msg = static_cast<const rd_kafka_message_t*>(raw);
+  DeliveryReport report;
+  report.topic = rd_kafka_topic_name(msg->rkt);
+  report.partition = msg->partition;
+  report.offset = msg->offset;
+  report.opaque = msg->_private;
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->stats_.acknowledged.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    self->stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    report.status = FromKafka(msg->err, "delivery to " + std::string(report.topic) + " failed");
+    if (self->first_failure_.ok()) self->first_failure_ = report.status;
+  }
+  if (!self->options_.on_delivery) return;
+  try {  // exceptions must not cross librdkafka's C frames
+    self->options_.on_delivery(report);
+  } catch (const std::exception& e) {
+    spdlog::error("delivery callback threw: {}", e.what());
+  }
+}
+
+Status Producer::Send(const std::string& topic, std::string_view key,
+                      std::optional<std::string_view> value, std::span<const Header> headers,
+                      void* opaque, int32_t partition) {
+  if (headers.size() > kMaxHeaders) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxHeaders) + " headers");
+  }
+  std::array<rd_kafka_vu_t, 6 + kMaxHeaders> vus{};
+  size_t n = 0;
+  auto add = [&](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
+    vus[n].vtype = type;
+    return vus[n++];
+  };
+  add(RD_KAFKA_VTYPE_TOPIC).u.cstr = topic.c_str();
+  add(RD_KAFKA_VTYPE_KEY).u.mem = {const_cast<char*>(key.data()), key.size()};
+  if (value) add(RD_KAFKA_VTYPE_VALUE).u.mem = {const_cast<char*>(value->data()), value->size()};
+  add(RD_KAFKA_VTYPE_PARTITION).u.i32 = partition;
+  add(RD_KAFKA_VTYPE_OPAQUE).u.ptr = opaque;
+  add(RD_KAFKA_VTYPE_MSGFLAGS).u.i = RD_KAFKA_MSG_F_COPY;
+  for (const Header& h : headers) {
+    add(RD_KAFKA_VTYPE_HEADER).u.header = {h.key, h.value.data(),
+                                           static_cast<ssize_t>(h.value.size())};
+  }
+
+  for (;;) {
+    rd_kafka_error_t* error = rd_kafka_produceva(rk_, vus.data(), n);
+    if (error == nullptr) break;
+    if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return internal::FromKafkaError(error, "produce to " + topic);
+    }
+    rd_kafka_error_destroy(error);
+    // Backpressure: let deliveries drain the local queue, then retry.
+    rd_kafka_poll(rk_, 50);
+  }
+  stats_.sent.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void Producer::Poll(std::chrono::milliseconds timeout) {
+  rd_kafka_poll(rk_, static_cast<int>(timeout.count()));
+}
+
+Status Producer::Flush(std::chrono::milliseconds timeout) {
+  const auto err = rd_kafka_flush(rk_, static_cast<int>(timeout.count()));
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return Status::Timeout(std::to_string(rd_kafka_outq_len(rk_)) +
+                           " message(s) not acknowledged after " +
+                           std::to_string(timeout.count()) + " ms");
+  }
+  return FromKafka(err, "flush");
+}
+
+int Producer::InFlight() const { return rd_kafka_outq_len(rk_); }
+
+}  // namespace kappa::stream

@@ -1,0 +1,104 @@
+// Producer: RAII over a librdkafka producer, with every delivery checked.
+//
+// Send() enqueues; the broker's acknowledgement (or failure) arrives later as
+// a DeliveryReport, counted in stats() and handed to the on_delivery callback.
+// A message that is not acknowledged is a counted failure with its reason,
+// never silently lost. Idempotence is on by default, so librdkafka's retries
+// do not duplicate or reorder messages.
+//
+// Threading: one owner thread calls Send/Poll/Flush; delivery callbacks run
+// on that thread, inside those calls. stats() may be read from any thread.
+// The destructor flushes for up to `close_timeout` and logs what remains.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "stream/kafka_options.h"
+
+struct rd_kafka_s;
+
+namespace kappa::stream {
+
+inline constexpr int32_t kAnyPartition = -1;
+
+// A record header. Keys are NUL-terminated names (in practice literals).
+struct Header {
+  const char* key;
+  std::string_view value;
+};
+
+inline constexpr size_t kMaxHeaders = 8;
+
+// The broker's verdict on one message.
+struct DeliveryReport {
+  std::string_view topic;
+  int32_t partition = kAnyPartition;
+  int64_t offset = -1;  // assigned offset when acknowledged
+  Status status;        // ok when acknowledged
+  void* opaque = nullptr;  // what the caller passed to Send
+};
+
+struct ProducerOptions {
+  KafkaClientOptions client;
+  // Called once per message, on the thread calling Send/Poll/Flush.
+  // Must not throw.
+  std::function<void(const DeliveryReport&)> on_delivery;
+  std::chrono::milliseconds close_timeout{10000};
+};
+
+struct ProducerStats {
+  std::atomic<uint64_t> sent{0};          // accepted into the local queue
+  std::atomic<uint64_t> acknowledged{0};  // confirmed by the broker
+  std::atomic<uint64_t> failed{0};        // definitively not delivered
+};
+
+class Producer {
+ public:
+  // InvalidArgument when the configuration is refused (e.g. a bad -X).
+  static Result<std::unique_ptr<Producer>> Create(ProducerOptions options);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Enqueues one message (copied; nothing is allocated per call). `value`
+  // std::nullopt produces a record with no value; at most kMaxHeaders headers.
+  // While librdkafka's local queue is full, serves delivery reports and
+  // retries (backpressure). Errors: unknown topic, message too large, fatal
+  // producer error.
+  Status Send(const std::string& topic, std::string_view key, std::optional<std::string_view> value,
+              std::span<const Header> headers = {}, void* opaque = nullptr,
+              int32_t partition = kAnyPartition);
+
+  // Serves delivery reports, waiting up to `timeout` for at least one event.
+  void Poll(std::chrono::milliseconds timeout);
+
+  // Waits until every sent message is acknowledged or failed. Timeout when
+  // messages are still in flight after `timeout`.
+  Status Flush(std::chrono::milliseconds timeout);
+
+  // Messages sent but not yet acknowledged or failed.
+  int InFlight() const;
+  const ProducerStats& stats() const { return stats_; }
+  // The first delivery failure seen, ok if none.
+  const Status& first_failure() const { return first_failure_; }
+
+ private:
+  explicit Producer(ProducerOptions options);
+  static void OnDelivery(rd_kafka_s* rk, const void* msg, void* opaque);
+
+  ProducerOptions options_;
+  rd_kafka_s* rk_ = nullptr;  // owned; destroyed in ~Producer
+  ProducerStats stats_;
+  Status first_failure_;
+};
+
+}  // namespace kappa::stream

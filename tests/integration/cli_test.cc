@@ -1,0 +1,253 @@
+// The `kappa` binary as users run it: broker + produce + kcat, the address
+// file, CSV input, exit codes and one-line reasons for bad usage.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "stream/csv_reader.h"
+#include "stream/event_codec.h"
+#include "tests/support/subprocess.h"
+
+namespace kappa {
+namespace {
+
+using testing::BackgroundProcess;
+using testing::KappaBinary;
+using testing::RunProcess;
+using testing::TempDir;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+// A `kappa broker` child process with its address file in a temp dir.
+class BrokerProcess {
+ public:
+  explicit BrokerProcess(const TempDir& dir, const std::string& partitions = "3")
+      : address_file_(dir.File("broker.address")),
+        process_({KappaBinary(), "broker", "--partitions", partitions, "--address-file",
+                  address_file_},
+                 dir.File("broker")) {
+    ready_ = testing::Eventually([&] { return std::filesystem::exists(address_file_); },
+                                 std::chrono::seconds(20));
+    if (ready_) {
+      std::ifstream in(address_file_);
+      in >> address_;
+    }
+  }
+  bool ready() const { return ready_; }
+  const std::string& address() const { return address_; }
+  const std::string& address_file() const { return address_file_; }
+  BackgroundProcess& process() { return process_; }
+
+ private:
+  std::string address_file_;
+  BackgroundProcess process_;
+  bool ready_ = false;
+  std::string address_;
+};
+
+std::vector<std::string> KcatValues(const std::string& address, const std::string& topic) {
+  const auto kcat = RunProcess({"kcat", "-b", address, "-C", "-t", topic, "-e", "-q", "-f", "%s\n"});
+  EXPECT_EQ(kcat.exit_code, 0) << kcat.err;
+  return Lines(kcat.out);
+}
+
+TEST(CliTest, BrokerProduceThousandEventsKcatSeesThemAllValid) {
+  TempDir dir;
+  BrokerProcess broker(dir);
+  ASSERT_TRUE(broker.ready()) << broker.process().Stderr();
+  EXPECT_EQ(Lines(broker.process().Stdout()), std::vector<std::string>{broker.address()})
+      << "the broker prints its address on stdout";
+
+  const auto produce =
+      RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--count", "1000", "--rate", "max"});
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  EXPECT_NE(produce.out.find("sent=1000 acknowledged=1000 failed=0 unacknowledged=0"),
+            std::string::npos)
+      << produce.out;
+
+  const auto values = KcatValues(broker.address(), "titanic-events");
+  ASSERT_EQ(values.size(), 1000u);
+  stream::EventDecoder decoder;
+  std::set<int64_t> ids;
+  for (const auto& v : values) {
+    stream::PassengerEvent e;
+    const auto rejection = decoder.Decode(v, &e);
+    ASSERT_FALSE(rejection) << rejection->reason << ": " << v;
+    ids.insert(e.passenger_id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+
+  broker.process().Signal(SIGTERM);
+  EXPECT_EQ(broker.process().Wait(std::chrono::seconds(20)), 0);
+  EXPECT_FALSE(std::filesystem::exists(broker.address_file()))
+      << "a clean stop removes the address file";
+}
+
+TEST(CliTest, CommandsFindTheRunningBrokerThroughItsAddressFile) {
+  TempDir dir;
+  // XDG_RUNTIME_DIR decides the default address file of both processes.
+  const std::map<std::string, std::string> env = {{"XDG_RUNTIME_DIR", dir.path()},
+                                                  {"KAFKA_BROKERS", ""}};
+  BackgroundProcess broker({KappaBinary(), "broker"}, dir.File("broker"), env);
+  const std::string file = dir.File("kappa-broker.address");
+  ASSERT_TRUE(testing::Eventually([&] { return std::filesystem::exists(file); },
+                                  std::chrono::seconds(20)))
+      << broker.Stderr();
+  const auto produce = RunProcess({KappaBinary(), "produce", "--count", "25", "--rate", "max"}, "",
+                           std::chrono::seconds(60), env);
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  EXPECT_NE(produce.err.find("embedded broker"), std::string::npos) << produce.err;
+  std::string address;
+  std::ifstream(file) >> address;
+  EXPECT_EQ(KcatValues(address, "titanic-events").size(), 25u);
+}
+
+TEST(CliTest, ProduceFromKaggleCsvSendsEveryRowInOrder) {
+  TempDir dir;
+  BrokerProcess broker(dir, "1");  // one partition: order is observable
+  ASSERT_TRUE(broker.ready());
+  const std::string csv = std::string(KAPPA_TEST_DATA_DIR) + "/kaggle_train_sample.csv";
+  const auto produce =
+      RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv, "--rate", "max"});
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+
+  auto reader = stream::PassengerCsvReader::Open(csv);
+  ASSERT_TRUE(reader.ok());
+  std::vector<stream::PassengerEvent> expected;
+  for (;;) {
+    auto row = (*reader)->Next();
+    ASSERT_TRUE(row.ok());
+    if (std::holds_alternative<std::monostate>(*row)) break;
+    ASSERT_TRUE(std::holds_alternative<stream::PassengerEvent>(*row)) << "fixture rows are valid";
+    expected.push_back(std::get<stream::PassengerEvent>(*row));
+  }
+  ASSERT_FALSE(expected.empty());
+  EXPECT_NE(produce.out.find("sent=" + std::to_string(expected.size()) + " "), std::string::npos)
+      << produce.out;
+
+  const auto values = KcatValues(broker.address(), "titanic-events");
+  ASSERT_EQ(values.size(), expected.size());
+  stream::EventDecoder decoder;
+  for (size_t i = 0; i < values.size(); ++i) {
+    stream::PassengerEvent got;
+    ASSERT_FALSE(decoder.Decode(values[i], &got));
+    got.ts_ms.reset();
+    EXPECT_EQ(got, expected[i]) << values[i];
+  }
+}
+
+TEST(CliTest, MalformedCsvRowIsSkippedOrFailsByFlagNamingItsLine) {
+  TempDir dir;
+  BrokerProcess broker(dir);
+  ASSERT_TRUE(broker.ready());
+  const std::string csv = dir.File("bad.csv");
+  std::ofstream(csv) << "PassengerId,Survived,Pclass,Name,Sex,Age\n"
+                        "1,0,3,\"Braund, Mr. Owen Harris\",male,22\n"
+                        "2,1,7,\"Cumings, Mrs. John\",female,38\n"
+                        "3,1,3,\"Heikkinen, Miss. Laina\",female,26\n";
+  const auto skip = RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv,
+                         "--rate", "max"});
+  EXPECT_EQ(skip.exit_code, 0) << skip.err;
+  EXPECT_NE(skip.out.find("sent=2 "), std::string::npos) << skip.out;
+  EXPECT_NE(skip.out.find("bad_rows=1"), std::string::npos) << skip.out;
+  EXPECT_NE(skip.err.find("bad.csv:3"), std::string::npos) << skip.err;
+
+  const auto fail = RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv,
+                         "--rate", "max", "--bad-rows", "fail"});
+  EXPECT_EQ(fail.exit_code, 2);
+  EXPECT_NE(fail.err.find("bad.csv:3: Pclass"), std::string::npos) << fail.err;
+}
+
+struct UsageCase {
+  std::vector<std::string> args;
+  std::string expected_in_reason;
+};
+
+TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
+  const std::vector<UsageCase> cases = {
+      {{"produce", "-b", "127.0.0.1:1", "-X", "no.such.property=1"}, "no.such.property"},
+      {{"produce", "-b", "127.0.0.1:1", "-X", "linger.ms=soon"}, "linger.ms"},
+      {{"produce", "-X", "novalue"}, "key=value"},
+      {{"produce", "--count", "ten"}, "--count"},
+      {{"produce", "--count", "-5"}, "--count"},
+      {{"produce", "--rate", "0"}, "--rate"},
+      {{"produce", "--rate", "fast"}, "--rate"},
+      {{"produce", "--bad-rows", "ignore"}, "--bad-rows"},
+      {{"produce", "--loop"}, "--loop needs --csv"},
+      {{"produce", "--csv", "/nonexistent/train.csv"}, "/nonexistent/train.csv"},
+      {{"produce", "--frobnicate"}, "unknown option --frobnicate"},
+      {{"broker", "--partitions", "0"}, "--partitions"},
+      {{"demo", "-b", "127.0.0.1:9092"}, "embedded broker"},
+      {{"nonsense"}, "unknown command"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {KappaBinary()};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const auto r = RunProcess(argv, "", std::chrono::seconds(30));
+    const std::string shown = ::testing::PrintToString(c.args);
+    EXPECT_EQ(r.exit_code, 2) << shown << "\n" << r.err;
+    const auto lines = Lines(r.err);
+    ASSERT_FALSE(lines.empty()) << shown;
+    EXPECT_NE(lines.back().find(c.expected_in_reason), std::string::npos)
+        << shown << " -> " << lines.back();
+  }
+}
+
+TEST(CliTest, HelpTellsTheTruthAboutTheEmbeddedBroker) {
+  const auto r = RunProcess({KappaBinary(), "broker", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("IN-MEMORY"), std::string::npos);
+  EXPECT_NE(r.out.find("5 MB"), std::string::npos);
+  EXPECT_NE(r.out.find("production uses Kafka"), std::string::npos);
+  for (const char* cmd : {"produce", "demo"}) {
+    const auto h = RunProcess({KappaBinary(), cmd, "--help"});
+    EXPECT_EQ(h.exit_code, 0) << cmd;
+    EXPECT_NE(h.out.find("--brokers"), std::string::npos) << cmd;
+    EXPECT_NE(h.out.find("-X"), std::string::npos) << cmd;
+  }
+  const auto top = RunProcess({KappaBinary(), "--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* cmd : {"broker", "produce", "demo"}) {
+    EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd;
+  }
+}
+
+TEST(CliTest, ProduceReportsUndeliveredEventsAndExitsOne) {
+  // Nothing listens on port 1: every event times out undelivered.
+  const auto r = RunProcess({KappaBinary(), "produce", "-b", "127.0.0.1:1", "--count", "5", "--rate",
+                      "max", "-X", "message.timeout.ms=1000"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("sent=5 acknowledged=0 failed=5"), std::string::npos) << r.out;
+  EXPECT_NE(Lines(r.err).back().find("5 event(s) not delivered"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, DemoRunsForItsDurationAndConsumesEverythingItProduces) {
+  const auto r = RunProcess({KappaBinary(), "demo", "--duration", "4", "--rate", "200"}, "",
+                            std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // "produced N  consumed M (R/s)  valid V  DLQ 0  survived P% of labeled"
+  std::istringstream in(r.out);
+  std::string word, produced, consumed, rate, valid;
+  in >> word >> produced >> word >> consumed >> rate >> word >> valid;
+  std::erase(produced, ',');
+  std::erase(consumed, ',');
+  std::erase(valid, ',');
+  EXPECT_GT(std::stoi(produced), 300) << r.out;
+  EXPECT_EQ(consumed, produced) << "the demo drains before its summary: " << r.out;
+  EXPECT_EQ(valid, produced) << r.out;
+  EXPECT_NE(r.out.find("DLQ 0"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace kappa
