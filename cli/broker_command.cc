@@ -29,12 +29,13 @@ int RunBroker(const Args& args) {
   cl.AddInt("partitions", 'p', "N", "partitions of the events, alerts and DLQ topics (default 3)",
             &partitions, 1, 1000);
   cl.AddInt("broker-count", 0, "N", "brokers in the cluster (default 1)", &broker_count, 1, 9);
-  cl.AddString("address-file", 0, "PATH", "where to write the address (default " +
-                                              DefaultBrokerAddressFile() + ")",
+  cl.AddString("address-file", 0, "PATH",
+               "where to write the address (default " + DefaultBrokerAddressFile() + ")",
                &address_file);
-  cl.AddEpilog("Example:\n  kappa broker &\n  kappa produce --count 1000\n"
-               "  kcat -b \"$(head -1 " + DefaultBrokerAddressFile() +
-               ")\" -C -t titanic-events -e");
+  cl.AddEpilog(
+      "Example:\n  kappa broker &\n  kappa produce --count 1000\n"
+      "  kcat -b \"$(head -1 " +
+      DefaultBrokerAddressFile() + ")\" -C -t titanic-events -e");
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("broker", help.status());
   if (*help) return 0;

@@ -58,16 +58,17 @@ void CommandLine::AddString(std::string long_name, char short_name, std::string 
 
 void CommandLine::AddInt(std::string long_name, char short_name, std::string value_name,
                          std::string help, int64_t* target, int64_t min, int64_t max) {
-  AddOption(std::move(long_name), short_name, std::move(value_name), std::move(help),
-            [target, min, max](std::string_view v) -> Status {
-              auto n = ParseInt(v);
-              if (!n.ok()) return n.status();
-              if (*n < min || *n > max) {
-                return Status::InvalidArgument(fmt::format("expected {}..{}, got {}", min, max, *n));
-              }
-              *target = *n;
-              return Status::Ok();
-            });
+  AddOption(
+      std::move(long_name), short_name, std::move(value_name), std::move(help),
+      [target, min, max](std::string_view v) -> Status {
+        auto n = ParseInt(v);
+        if (!n.ok()) return n.status();
+        if (*n < min || *n > max) {
+          return Status::InvalidArgument(fmt::format("expected {}..{}, got {}", min, max, *n));
+        }
+        *target = *n;
+        return Status::Ok();
+      });
 }
 
 void CommandLine::AddEpilog(std::string text) { epilog_ = std::move(text); }
@@ -137,8 +138,8 @@ Result<bool> CommandLine::Parse(const std::vector<std::string>& args) {
 }
 
 std::string CommandLine::Help() const {
-  std::string out = fmt::format("Usage: {} {}\n\n{}\n\nOptions:\n", command_, synopsis_,
-                                description_);
+  std::string out =
+      fmt::format("Usage: {} {}\n\n{}\n\nOptions:\n", command_, synopsis_, description_);
   for (const auto& f : flags_) {
     std::string names = f.short_name != 0 ? fmt::format("-{}, --{}", f.short_name, f.long_name)
                                           : fmt::format("    --{}", f.long_name);

@@ -15,6 +15,9 @@ using Args = std::vector<std::string>;
 int RunBroker(const Args& args);
 int RunProduce(const Args& args);
 int RunDemo(const Args& args);
+int RunTrain(const Args& args);
+int RunState(const Args& args);
+int RunModels(const Args& args);
 
 // Prints "kappa <command>: <message>" to stderr and maps the status to an
 // exit code (InvalidArgument -> 2, other errors -> 1, ok -> 0).

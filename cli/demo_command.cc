@@ -40,9 +40,9 @@ struct DemoCounts {
 };
 
 std::string Describe(const DemoCounts& c, uint64_t produced, double seconds) {
-  const double share = c.labeled > 0 ? 100.0 * static_cast<double>(c.survived) /
-                                           static_cast<double>(c.labeled)
-                                     : 0.0;
+  const double share =
+      c.labeled > 0 ? 100.0 * static_cast<double>(c.survived) / static_cast<double>(c.labeled)
+                    : 0.0;
   return fmt::format(
       "produced {}  consumed {} ({}/s)  valid {}  DLQ {}  survived {:.1f}% of labeled",
       FormatCount(static_cast<double>(produced)), FormatCount(static_cast<double>(c.consumed)),
@@ -75,9 +75,9 @@ int RunDemo(const Args& args) {
   if (!help.ok()) return ReportFailure("demo", help.status());
   if (*help) return 0;
   if (!kafka.brokers.empty()) {
-    return ReportFailure("demo", Status::InvalidArgument(
-                                     "-b: the demo runs its own embedded broker; use kappa "
-                                     "produce/train/infer against other brokers"));
+    return ReportFailure(
+        "demo", Status::InvalidArgument("-b: the demo runs its own embedded broker; use kappa "
+                                        "produce/train/infer against other brokers"));
   }
 
   InstallShutdownHandlers();
@@ -102,8 +102,7 @@ int RunDemo(const Args& args) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   auto should_stop = [&] {
-    return ShutdownRequested() ||
-           (duration_s > 0 && elapsed() >= static_cast<double>(duration_s));
+    return ShutdownRequested() || (duration_s > 0 && elapsed() >= static_cast<double>(duration_s));
   };
   std::atomic<uint64_t> produced{0};
   stream::PublishSummary published;

@@ -50,7 +50,8 @@ stream::KafkaClientOptions ResolveKafka(const KafkaFlags& flags) {
                  DefaultBrokerAddressFile());
   } else {
     options.bootstrap_servers = "localhost:9092";
-    spdlog::info("brokers localhost:9092 (default; no -b, KAFKA_BROKERS or running `kappa broker`)");
+    spdlog::info(
+        "brokers localhost:9092 (default; no -b, KAFKA_BROKERS or running `kappa broker`)");
   }
   return options;
 }

@@ -52,17 +52,17 @@ int RunProduce(const Args& args) {
                [&](std::string_view v) { return ParseRate(v, &publish.rate); });
   cl.AddString("csv", 0, "FILE", "read passengers from a Kaggle CSV (train.csv or test.csv)", &csv);
   cl.AddSwitch("loop", "with --csv: start over at the end of the file", &loop);
-  cl.AddOption("bad-rows", 0, "skip|fail",
-               "a malformed CSV row is reported with its line number and\nskipped (default), "
-               "or stops the command (exit 2)",
-               [&](std::string_view v) -> Status {
-                 if (v != "skip" && v != "fail") {
-                   return Status::InvalidArgument("expected skip or fail, got '" +
-                                                  std::string(v) + "'");
-                 }
-                 bad_rows = v;
-                 return Status::Ok();
-               });
+  cl.AddOption(
+      "bad-rows", 0, "skip|fail",
+      "a malformed CSV row is reported with its line number and\nskipped (default), "
+      "or stops the command (exit 2)",
+      [&](std::string_view v) -> Status {
+        if (v != "skip" && v != "fail") {
+          return Status::InvalidArgument("expected skip or fail, got '" + std::string(v) + "'");
+        }
+        bad_rows = v;
+        return Status::Ok();
+      });
   cl.AddInt("seed", 's', "S", "generator seed (default 42): same seed, same passengers", &seed,
             INT64_MIN, INT64_MAX);
   cl.AddInt("first-id", 0, "ID", "PassengerId of the first generated passenger (default 1)",
@@ -80,14 +80,15 @@ int RunProduce(const Args& args) {
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("produce", help.status());
   if (*help) return 0;
-  if (loop && csv.empty()) return ReportFailure("produce", Status::InvalidArgument("--loop needs --csv"));
+  if (loop && csv.empty())
+    return ReportFailure("produce", Status::InvalidArgument("--loop needs --csv"));
   publish.count = static_cast<uint64_t>(count);
   publish.flush_timeout = std::chrono::seconds(flush_timeout_s);
 
   std::unique_ptr<stream::PassengerSource> source;
   if (csv.empty()) {
-    source = stream::MakeGeneratorSource(
-        {.seed = static_cast<uint64_t>(seed), .first_id = first_id});
+    source =
+        stream::MakeGeneratorSource({.seed = static_cast<uint64_t>(seed), .first_id = first_id});
   } else {
     auto opened = stream::OpenCsvSource(
         csv, loop, bad_rows == "fail" ? stream::BadRowPolicy::kFail : stream::BadRowPolicy::kSkip);
@@ -108,11 +109,12 @@ int RunProduce(const Args& args) {
   const auto summary = stream::PublishPassengers(
       producer->get(), source.get(), publish, ShutdownRequested,
       [&](const stream::PublishProgress& p) {
-        progress.Update(fmt::format("sent {}  acknowledged {}  failed {}  {} events/s",
-                                    FormatCount(static_cast<double>(p.sent)),
-                                    FormatCount(static_cast<double>(p.acknowledged)),
-                                    FormatCount(static_cast<double>(p.failed)),
-                                    FormatCount(static_cast<double>(p.sent) / std::max(p.seconds, 1e-3))));
+        progress.Update(
+            fmt::format("sent {}  acknowledged {}  failed {}  {} events/s",
+                        FormatCount(static_cast<double>(p.sent)),
+                        FormatCount(static_cast<double>(p.acknowledged)),
+                        FormatCount(static_cast<double>(p.failed)),
+                        FormatCount(static_cast<double>(p.sent) / std::max(p.seconds, 1e-3))));
       });
   progress.Finish();
   std::printf("%s\n", summary.ToString().c_str());
@@ -122,10 +124,10 @@ int RunProduce(const Args& args) {
   producer->reset();
   if (!summary.error.ok()) return ReportFailure("produce", summary.error);
   if (summary.failed > 0) {
-    return ReportFailure("produce", Status::Kafka(fmt::format("{} event(s) not delivered; first: {}",
-                                                              summary.failed,
-                                                              summary.first_failure.message()),
-                                                  summary.first_failure.kafka_code()));
+    return ReportFailure(
+        "produce", Status::Kafka(fmt::format("{} event(s) not delivered; first: {}", summary.failed,
+                                             summary.first_failure.message()),
+                                 summary.first_failure.kafka_code()));
   }
   if (summary.unacknowledged > 0) {
     return ReportFailure("produce",

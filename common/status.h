@@ -94,7 +94,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -115,8 +115,8 @@ class [[nodiscard]] Result {
 }  // namespace kappa
 
 // Returns early from the enclosing function when `expr` is not ok.
-#define KAPPA_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::kappa::Status kappa_status_ = (expr);  \
+#define KAPPA_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::kappa::Status kappa_status_ = (expr);        \
     if (!kappa_status_.ok()) return kappa_status_; \
   } while (false)

@@ -76,6 +76,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
       // Cooperative rebalancing would keep partitions flowing during a
       // rebalance, but eager assignment keeps commit-on-revoke simple.
       {"partition.assignment.strategy", "range,roundrobin"},
+      {"enable.partition.eof", consumer->options_.report_partition_eof ? "true" : "false"},
   };
   defaults.emplace_back("group.id", consumer->options_.group_id.empty()
                                         ? "kappa-assign-only"
@@ -122,7 +123,7 @@ Status Consumer::Assign(std::span<const TopicPartitionOffset> partitions) {
 }
 
 Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
-                      std::vector<Message>* batch) {
+                      std::vector<Message>* batch, std::vector<TopicPartitionOffset>* eofs) {
   // rd_kafka_consume_batch_queue() would take a whole batch in one call, but
   // it bypasses the rebalance callback path of the consumer queue; polling
   // one at a time after the first keeps both correct, and the first wait is
@@ -139,10 +140,15 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
     const auto err = msg->err;
     std::string where = msg->rkt != nullptr ? rd_kafka_topic_name(msg->rkt) : "";
     const int32_t partition = msg->partition;
+    const int64_t offset = msg->offset;
     rd_kafka_message_destroy(msg);
-    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (eofs != nullptr) eofs->push_back({where, partition, offset});
+      continue;
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-        err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
       return Status::Kafka("consume " + where + ": " + rd_kafka_err2str(err), err, false,
                            err == RD_KAFKA_RESP_ERR__FATAL);
     }
@@ -158,8 +164,8 @@ Status Consumer::Commit(std::span<const TopicPartitionOffset> offsets) {
   for (int i = 0; i < list->cnt; ++i) {
     const auto& e = list->elems[i];
     if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return FromKafka(e.err, "commit " + std::string(e.topic) + " [" +
-                                  std::to_string(e.partition) + "]");
+      return FromKafka(e.err,
+                       "commit " + std::string(e.topic) + " [" + std::to_string(e.partition) + "]");
     }
   }
   return Status::Ok();

@@ -81,6 +81,10 @@ struct ConsumerOptions {
   std::string group_id;
   // Where a group member starts when the group has no committed offset.
   std::string auto_offset_reset = "earliest";
+  // Report reaching the end of a partition through Poll's `eofs` (a bounded
+  // replay needs it: the last offsets of a partition may be transaction
+  // markers that never arrive as records).
+  bool report_partition_eof = false;
 };
 
 class Consumer {
@@ -95,16 +99,18 @@ class Consumer {
   Status Assign(std::span<const TopicPartitionOffset> partitions);
 
   // Appends up to `max_messages` records to *batch, waiting at most `timeout`
-  // for the first. Transient errors (a broker down, a partition EOF) are
-  // logged and retried by librdkafka, not returned; fatal errors and unknown
-  // topics are returned.
-  Status Poll(size_t max_messages, std::chrono::milliseconds timeout, std::vector<Message>* batch);
+  // for the first. Transient errors (a broker down) are logged and retried
+  // by librdkafka, not returned; fatal errors and unknown topics are
+  // returned. With report_partition_eof, each end of partition reached is
+  // appended to *eofs (offset = the partition's end) when eofs is given.
+  Status Poll(size_t max_messages, std::chrono::milliseconds timeout, std::vector<Message>* batch,
+              std::vector<TopicPartitionOffset>* eofs = nullptr);
 
   // Synchronously commits `offsets` (each the NEXT offset to read).
   Status Commit(std::span<const TopicPartitionOffset> offsets);
   // Committed offsets of the group for these partitions (offset < 0: none).
-  Result<std::vector<TopicPartitionOffset>> Committed(std::span<const TopicPartitionOffset> partitions,
-                                                      std::chrono::milliseconds timeout);
+  Result<std::vector<TopicPartitionOffset>> Committed(
+      std::span<const TopicPartitionOffset> partitions, std::chrono::milliseconds timeout);
 
   // Asks the broker for a partition's watermarks.
   Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,

@@ -12,8 +12,8 @@ Status DeadLetterWriter::Send(const SourceRecord& record, const Rejection& rejec
                               void* opaque) {
   std::array<char, 24> partition{};
   std::array<char, 24> offset{};
-  const auto p_end = std::to_chars(partition.data(), partition.data() + partition.size(),
-                                   record.partition).ptr;
+  const auto p_end =
+      std::to_chars(partition.data(), partition.data() + partition.size(), record.partition).ptr;
   const auto o_end = std::to_chars(offset.data(), offset.data() + offset.size(), record.offset).ptr;
   const std::array<Header, 5> headers = {{
       {kHeaderErrorKind, RejectKindName(rejection.kind)},

@@ -4,9 +4,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "stream/rdkafka_handles.h"
-
 #include <vector>
+
+#include "stream/rdkafka_handles.h"
 
 namespace kappa::stream {
 
@@ -52,9 +52,8 @@ EmbeddedBroker::~EmbeddedBroker() {
 }
 
 Status EmbeddedBroker::CreateTopic(const std::string& topic, int partitions) {
-  return internal::FromKafka(
-      rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
-      "create topic " + topic);
+  return internal::FromKafka(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
+                             "create topic " + topic);
 }
 
 Status EmbeddedBroker::SetBrokerDown(int broker_id) {
@@ -63,6 +62,12 @@ Status EmbeddedBroker::SetBrokerDown(int broker_id) {
 
 Status EmbeddedBroker::SetBrokerUp(int broker_id) {
   return internal::FromKafka(rd_kafka_mock_broker_set_up(cluster_, broker_id), "broker up");
+}
+
+Status EmbeddedBroker::SetBrokerRtt(int broker_id, std::chrono::milliseconds rtt) {
+  return internal::FromKafka(
+      rd_kafka_mock_broker_set_rtt(cluster_, broker_id, static_cast<int>(rtt.count())),
+      "broker rtt");
 }
 
 void EmbeddedBroker::PushRequestErrors(int api_key, int count, int error_code) {

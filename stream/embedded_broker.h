@@ -14,6 +14,7 @@
 // transport errors).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,12 +53,14 @@ class EmbeddedBroker {
   // Fault injection for tests: take broker `broker_id` (1-based) down or up.
   Status SetBrokerDown(int broker_id);
   Status SetBrokerUp(int broker_id);
+  // Delays every response of broker `broker_id` by `rtt` (0 restores).
+  Status SetBrokerRtt(int broker_id, std::chrono::milliseconds rtt);
   // The next `count` requests of Kafka API `api_key` fail with `error_code`.
   void PushRequestErrors(int api_key, int count, int error_code);
 
  private:
   EmbeddedBroker() = default;
-  rd_kafka_s* rk_ = nullptr;                     // owns the cluster's lifetime
+  rd_kafka_s* rk_ = nullptr;                    // owns the cluster's lifetime
   rd_kafka_mock_cluster_s* cluster_ = nullptr;  // owned; destroyed before rk_
   std::string bootstrap_servers_;
 };

@@ -1,5 +1,7 @@
 #include "stream/event_codec.h"
 
+#include "common/json_writer.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -536,6 +538,33 @@ simdjson::error_code ValidateValue(od::value& v, int depth) {
   return simdjson::TAPE_ERROR;
 }
 
+// ---- Documents --------------------------------------------------------------
+
+// Decodes the fields of the root object, once each, in document order.
+std::optional<Rejection> DecodeFields(od::object& object, PassengerEvent* out) {
+  FieldSet seen;
+  for (auto result : object) {
+    od::field field;
+    if (auto error = std::move(result).get(field)) return NotJson(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return NotJson(error);
+    const std::optional<Field> known = FindField(key);
+    if (!known) {
+      if (auto error = ValidateValue(field.value(), 1)) return NotJson(error, key);
+      continue;
+    }
+    if (seen.test(Index(*known))) {
+      return Rejection{RejectKind::kDuplicateField,
+                       fmt::format("{}: duplicate field", NameOf(*known))};
+    }
+    seen.set(Index(*known));
+    if (auto r = DecodeField(*known, field.value(), out)) return r;
+  }
+  if (auto r = CheckRequired(seen)) return r;
+  ResetAbsent(seen, out);
+  return std::nullopt;
+}
+
 // True once every token of the document has been consumed.
 bool AtEnd(od::document& doc) { return doc.current_location().error() == simdjson::OUT_OF_BOUNDS; }
 
@@ -629,7 +658,6 @@ const auto kAppendChar = [](char c, std::string* out) {
 
 struct EventDecoder::Impl {
   std::optional<Rejection> Parse(std::string_view value, PassengerEvent* out);
-  std::optional<Rejection> DecodeObject(od::object& object, PassengerEvent* out);
   // Copies `value` into `padded` followed by SIMDJSON_PADDING zero bytes.
   void CopyPadded(std::string_view value);
 
@@ -662,33 +690,9 @@ std::optional<Rejection> EventDecoder::Impl::Parse(std::string_view value, Passe
   }
   od::object object;
   if (auto error = doc.get_object().get(object)) return NotJson(error);
-  if (auto r = DecodeObject(object, out)) return r;
+  if (auto r = DecodeFields(object, out)) return r;
   if (!AtEnd(doc)) return NotJson(simdjson::TRAILING_CONTENT);
   return CheckRanges(*out);
-}
-
-std::optional<Rejection> EventDecoder::Impl::DecodeObject(od::object& object, PassengerEvent* out) {
-  FieldSet seen;
-  for (auto result : object) {
-    od::field field;
-    if (auto error = std::move(result).get(field)) return NotJson(error);
-    std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) return NotJson(error);
-    const std::optional<Field> known = FindField(key);
-    if (!known) {
-      if (auto error = ValidateValue(field.value(), 1)) return NotJson(error, key);
-      continue;
-    }
-    if (seen.test(Index(*known))) {
-      return Rejection{RejectKind::kDuplicateField,
-                       fmt::format("{}: duplicate field", NameOf(*known))};
-    }
-    seen.set(Index(*known));
-    if (auto r = DecodeField(*known, field.value(), out)) return r;
-  }
-  if (auto r = CheckRequired(seen)) return r;
-  ResetAbsent(seen, out);
-  return std::nullopt;
 }
 
 EventDecoder::EventDecoder(DecoderOptions options)
@@ -738,47 +742,6 @@ void EncodeEvent(const PassengerEvent& e, std::string* out) {
     AppendNumber(*e.ts_ms, out);
   }
   out->push_back('}');
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run_start = 0;  // bytes since the last escape are copied in one append
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run_start, i - run_start);
-    run_start = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default: {
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out->append(escape, sizeof escape);
-      }
-    }
-  }
-  out->append(s.data() + run_start, s.size() - run_start);
-  out->push_back('"');
 }
 
 }  // namespace kappa::stream

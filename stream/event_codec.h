@@ -52,7 +52,5 @@ class EventDecoder {
 // Decode(Encode(e)) == e for every valid event.
 void EncodeEvent(const PassengerEvent& event, std::string* out);
 
-// Appends `s` as a JSON string literal (quotes included, RFC 8259 escapes).
-void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace kappa::stream

@@ -1,8 +1,8 @@
 #include "stream/passenger_event.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace kappa::stream {
 namespace {
@@ -15,16 +15,26 @@ std::string_view SexName(Sex sex) { return sex == Sex::kFemale ? "female" : "mal
 
 std::string_view RejectKindName(RejectKind kind) {
   switch (kind) {
-    case RejectKind::kNullValue: return "null_value";
-    case RejectKind::kEmpty: return "empty";
-    case RejectKind::kOversize: return "oversize";
-    case RejectKind::kInvalidUtf8: return "invalid_utf8";
-    case RejectKind::kNotJson: return "not_json";
-    case RejectKind::kNotObject: return "not_object";
-    case RejectKind::kMissingField: return "missing_field";
-    case RejectKind::kDuplicateField: return "duplicate_field";
-    case RejectKind::kWrongType: return "wrong_type";
-    case RejectKind::kOutOfRange: return "out_of_range";
+    case RejectKind::kNullValue:
+      return "null_value";
+    case RejectKind::kEmpty:
+      return "empty";
+    case RejectKind::kOversize:
+      return "oversize";
+    case RejectKind::kInvalidUtf8:
+      return "invalid_utf8";
+    case RejectKind::kNotJson:
+      return "not_json";
+    case RejectKind::kNotObject:
+      return "not_object";
+    case RejectKind::kMissingField:
+      return "missing_field";
+    case RejectKind::kDuplicateField:
+      return "duplicate_field";
+    case RejectKind::kWrongType:
+      return "wrong_type";
+    case RejectKind::kOutOfRange:
+      return "out_of_range";
   }
   return "unknown";
 }
@@ -50,8 +60,8 @@ std::optional<Rejection> CheckRanges(const PassengerEvent& e) {
     return OutOfRange(fmt::format("Fare: expected number >= 0 or null, got {}", *e.fare));
   }
   if (e.embarked && *e.embarked != 'S' && *e.embarked != 'C' && *e.embarked != 'Q') {
-    return OutOfRange(fmt::format("Embarked: expected \"S\", \"C\", \"Q\" or null, got \"{}\"",
-                                  *e.embarked));
+    return OutOfRange(
+        fmt::format("Embarked: expected \"S\", \"C\", \"Q\" or null, got \"{}\"", *e.embarked));
   }
   if (e.survived && *e.survived != 0 && *e.survived != 1) {
     return OutOfRange(fmt::format("Survived: expected 0, 1 or null, got {}", *e.survived));

@@ -17,13 +17,13 @@ namespace kappa::stream {
 enum class Sex : uint8_t { kMale, kFemale };
 
 struct PassengerEvent {
-  int64_t passenger_id = 0;  // required, >= 1
-  int pclass = 3;            // required, 1..3
-  Sex sex = Sex::kMale;      // required
-  std::optional<double> age;     // 0..120 (fractional for infants)
-  std::optional<int> sib_sp;     // >= 0
-  std::optional<int> parch;      // >= 0
-  std::optional<double> fare;    // >= 0
+  int64_t passenger_id = 0;    // required, >= 1
+  int pclass = 3;              // required, 1..3
+  Sex sex = Sex::kMale;        // required
+  std::optional<double> age;   // 0..120 (fractional for infants)
+  std::optional<int> sib_sp;   // >= 0
+  std::optional<int> parch;    // >= 0
+  std::optional<double> fare;  // >= 0
   std::optional<std::string> name;
   std::optional<std::string> ticket;
   std::optional<std::string> cabin;
@@ -39,13 +39,13 @@ std::string_view SexName(Sex sex);
 
 // Why an event was rejected, coarse enough to count by (metrics, DLQ header).
 enum class RejectKind : uint8_t {
-  kNullValue,      // Kafka record with no value (tombstone)
-  kEmpty,          // zero-length value
-  kOversize,       // larger than the decoder's size limit
+  kNullValue,  // Kafka record with no value (tombstone)
+  kEmpty,      // zero-length value
+  kOversize,   // larger than the decoder's size limit
   kInvalidUtf8,
-  kNotJson,        // syntax error, truncated document, trailing garbage
-  kNotObject,      // valid JSON but not an object
-  kMissingField,   // a required field is absent
+  kNotJson,       // syntax error, truncated document, trailing garbage
+  kNotObject,     // valid JSON but not an object
+  kMissingField,  // a required field is absent
   kDuplicateField,
   kWrongType,
   kOutOfRange,

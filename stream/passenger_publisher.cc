@@ -26,8 +26,9 @@ class Pacer {
   explicit Pacer(double rate) : rate_(rate), start_(Clock::now()) {}
   void Wait(uint64_t sent) {
     if (rate_ <= 0) return;
-    const auto due = start_ + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(static_cast<double>(sent - base_) / rate_));
+    const auto due =
+        start_ + std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::duration<double>(static_cast<double>(sent - base_) / rate_));
     const auto now = Clock::now();
     if (due > now) {
       std::this_thread::sleep_for(due - now);
@@ -52,10 +53,10 @@ std::string PublishSummary::ToString() const {
       sent, acknowledged, failed, unacknowledged, bad_rows, seconds, events_per_second());
 }
 
-PublishSummary PublishPassengers(
-    Producer* producer, PassengerSource* source, const PublishOptions& options,
-    const std::function<bool()>& should_stop,
-    const std::function<void(const PublishProgress&)>& on_progress) {
+PublishSummary PublishPassengers(Producer* producer, PassengerSource* source,
+                                 const PublishOptions& options,
+                                 const std::function<bool()>& should_stop,
+                                 const std::function<void(const PublishProgress&)>& on_progress) {
   const auto& stats = producer->stats();
   const uint64_t acked0 = stats.acknowledged.load();
   const uint64_t failed0 = stats.failed.load();
@@ -85,7 +86,8 @@ PublishSummary PublishPassengers(
     value.clear();
     EncodeEvent(event, &value);
     const auto key_end = std::to_chars(key.data(), key.data() + key.size(), event.passenger_id).ptr;
-    error = producer->Send(options.topic, std::string_view(key.data(), key_end - key.data()), value);
+    error =
+        producer->Send(options.topic, std::string_view(key.data(), key_end - key.data()), value);
     if (!error.ok()) break;
     ++sent;
     // Serve delivery reports often enough to keep the queue short, rarely

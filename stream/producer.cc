@@ -104,8 +104,8 @@ Status Producer::Flush(std::chrono::milliseconds timeout) {
   const auto err = rd_kafka_flush(rk_, static_cast<int>(timeout.count()));
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     return Status::Timeout(std::to_string(rd_kafka_outq_len(rk_)) +
-                           " message(s) not acknowledged after " +
-                           std::to_string(timeout.count()) + " ms");
+                           " message(s) not acknowledged after " + std::to_string(timeout.count()) +
+                           " ms");
   }
   return FromKafka(err, "flush");
 }

@@ -42,8 +42,8 @@ inline constexpr size_t kMaxHeaders = 8;
 struct DeliveryReport {
   std::string_view topic;
   int32_t partition = kAnyPartition;
-  int64_t offset = -1;  // assigned offset when acknowledged
-  Status status;        // ok when acknowledged
+  int64_t offset = -1;     // assigned offset when acknowledged
+  Status status;           // ok when acknowledged
   void* opaque = nullptr;  // what the caller passed to Send
 };
 

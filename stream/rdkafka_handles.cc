@@ -55,8 +55,7 @@ Result<ConfHandle> MakeConf(const KafkaClientOptions& options,
                             const std::vector<KafkaProperty>& defaults) {
   ConfHandle conf(rd_kafka_conf_new());
   if (!options.bootstrap_servers.empty()) {  // empty: a handle that hosts the embedded broker
-    KAPPA_RETURN_IF_ERROR(
-        SetProperty(conf.get(), "bootstrap.servers", options.bootstrap_servers));
+    KAPPA_RETURN_IF_ERROR(SetProperty(conf.get(), "bootstrap.servers", options.bootstrap_servers));
   }
   KAPPA_RETURN_IF_ERROR(SetProperty(conf.get(), "client.id", options.client_id));
   for (const auto& [key, value] : defaults) {

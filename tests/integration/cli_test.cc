@@ -34,9 +34,9 @@ class BrokerProcess {
  public:
   explicit BrokerProcess(const TempDir& dir, const std::string& partitions = "3")
       : address_file_(dir.File("broker.address")),
-        process_({KappaBinary(), "broker", "--partitions", partitions, "--address-file",
-                  address_file_},
-                 dir.File("broker")) {
+        process_(
+            {KappaBinary(), "broker", "--partitions", partitions, "--address-file", address_file_},
+            dir.File("broker")) {
     ready_ = testing::Eventually([&] { return std::filesystem::exists(address_file_); },
                                  std::chrono::seconds(20));
     if (ready_) {
@@ -57,7 +57,8 @@ class BrokerProcess {
 };
 
 std::vector<std::string> KcatValues(const std::string& address, const std::string& topic) {
-  const auto kcat = RunProcess({"kcat", "-b", address, "-C", "-t", topic, "-e", "-q", "-f", "%s\n"});
+  const auto kcat =
+      RunProcess({"kcat", "-b", address, "-C", "-t", topic, "-e", "-q", "-f", "%s\n"});
   EXPECT_EQ(kcat.exit_code, 0) << kcat.err;
   return Lines(kcat.out);
 }
@@ -69,8 +70,8 @@ TEST(CliTest, BrokerProduceThousandEventsKcatSeesThemAllValid) {
   EXPECT_EQ(Lines(broker.process().Stdout()), std::vector<std::string>{broker.address()})
       << "the broker prints its address on stdout";
 
-  const auto produce =
-      RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--count", "1000", "--rate", "max"});
+  const auto produce = RunProcess(
+      {KappaBinary(), "produce", "-b", broker.address(), "--count", "1000", "--rate", "max"});
   ASSERT_EQ(produce.exit_code, 0) << produce.err;
   EXPECT_NE(produce.out.find("sent=1000 acknowledged=1000 failed=0 unacknowledged=0"),
             std::string::npos)
@@ -101,11 +102,11 @@ TEST(CliTest, CommandsFindTheRunningBrokerThroughItsAddressFile) {
                                                   {"KAFKA_BROKERS", ""}};
   BackgroundProcess broker({KappaBinary(), "broker"}, dir.File("broker"), env);
   const std::string file = dir.File("kappa-broker.address");
-  ASSERT_TRUE(testing::Eventually([&] { return std::filesystem::exists(file); },
-                                  std::chrono::seconds(20)))
+  ASSERT_TRUE(
+      testing::Eventually([&] { return std::filesystem::exists(file); }, std::chrono::seconds(20)))
       << broker.Stderr();
   const auto produce = RunProcess({KappaBinary(), "produce", "--count", "25", "--rate", "max"}, "",
-                           std::chrono::seconds(60), env);
+                                  std::chrono::seconds(60), env);
   ASSERT_EQ(produce.exit_code, 0) << produce.err;
   EXPECT_NE(produce.err.find("embedded broker"), std::string::npos) << produce.err;
   std::string address;
@@ -156,15 +157,15 @@ TEST(CliTest, MalformedCsvRowIsSkippedOrFailsByFlagNamingItsLine) {
                         "1,0,3,\"Braund, Mr. Owen Harris\",male,22\n"
                         "2,1,7,\"Cumings, Mrs. John\",female,38\n"
                         "3,1,3,\"Heikkinen, Miss. Laina\",female,26\n";
-  const auto skip = RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv,
-                         "--rate", "max"});
+  const auto skip =
+      RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv, "--rate", "max"});
   EXPECT_EQ(skip.exit_code, 0) << skip.err;
   EXPECT_NE(skip.out.find("sent=2 "), std::string::npos) << skip.out;
   EXPECT_NE(skip.out.find("bad_rows=1"), std::string::npos) << skip.out;
   EXPECT_NE(skip.err.find("bad.csv:3"), std::string::npos) << skip.err;
 
   const auto fail = RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--csv", csv,
-                         "--rate", "max", "--bad-rows", "fail"});
+                                "--rate", "max", "--bad-rows", "fail"});
   EXPECT_EQ(fail.exit_code, 2);
   EXPECT_NE(fail.err.find("bad.csv:3: Pclass"), std::string::npos) << fail.err;
 }
@@ -225,8 +226,8 @@ TEST(CliTest, HelpTellsTheTruthAboutTheEmbeddedBroker) {
 
 TEST(CliTest, ProduceReportsUndeliveredEventsAndExitsOne) {
   // Nothing listens on port 1: every event times out undelivered.
-  const auto r = RunProcess({KappaBinary(), "produce", "-b", "127.0.0.1:1", "--count", "5", "--rate",
-                      "max", "-X", "message.timeout.ms=1000"});
+  const auto r = RunProcess({KappaBinary(), "produce", "-b", "127.0.0.1:1", "--count", "5",
+                             "--rate", "max", "-X", "message.timeout.ms=1000"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("sent=5 acknowledged=0 failed=5"), std::string::npos) << r.out;
   EXPECT_NE(Lines(r.err).back().find("5 event(s) not delivered"), std::string::npos) << r.err;

@@ -24,8 +24,8 @@ TEST_F(KafkaRoundTripTest, PublishedEventsReadBackFieldByField) {
   constexpr uint64_t kCount = 2000;
   auto producer = MakeProducer();
   auto source = stream::MakeGeneratorSource({.seed = 7, .first_id = 100});
-  const auto summary = stream::PublishPassengers(producer.get(), source.get(),
-                                                 {.rate = 0, .count = kCount}, [] { return false; });
+  const auto summary = stream::PublishPassengers(
+      producer.get(), source.get(), {.rate = 0, .count = kCount}, [] { return false; });
   ASSERT_TRUE(summary.error.ok()) << summary.error.ToString();
   EXPECT_EQ(summary.sent, kCount);
   EXPECT_EQ(summary.acknowledged, kCount);
@@ -98,13 +98,15 @@ TEST_F(KafkaRoundTripTest, DeliveryReportsCarryTheCallersOpaqueAndOffset) {
 TEST_F(KafkaRoundTripTest, RejectedEventsReachTheDlqWithBytesAndProvenance) {
   // Bad records in the events topic, including a tombstone.
   const std::vector<std::optional<std::string>> bad = {
-      std::string("not json"), std::string(R"({"PassengerId":1,"Pclass":3,"Sex":"male","Age":"x"})"),
-      std::nullopt, std::string(R"({"PassengerId":2,"Pclass":9,"Sex":"female"})")};
+      std::string("not json"),
+      std::string(R"({"PassengerId":1,"Pclass":3,"Sex":"male","Age":"x"})"), std::nullopt,
+      std::string(R"({"PassengerId":2,"Pclass":9,"Sex":"female"})")};
   auto producer = MakeProducer();
   for (size_t i = 0; i < bad.size(); ++i) {
     std::optional<std::string_view> value;
     if (bad[i]) value = *bad[i];
-    ASSERT_TRUE(producer->Send("titanic-events", "key" + std::to_string(i), value, {}, nullptr, 1).ok());
+    ASSERT_TRUE(
+        producer->Send("titanic-events", "key" + std::to_string(i), value, {}, nullptr, 1).ok());
   }
   ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
 
@@ -138,8 +140,8 @@ TEST_F(KafkaRoundTripTest, RejectedEventsReachTheDlqWithBytesAndProvenance) {
   }
   EXPECT_EQ(reason_by_key["key1"], "Age: expected number or null, got string");
   EXPECT_EQ(reason_by_key["key3"], "Pclass: expected 1, 2 or 3, got 9");
-  const auto tombstone = std::find_if(dead.begin(), dead.end(),
-                                      [](const Record& r) { return r.key == "key2"; });
+  const auto tombstone =
+      std::find_if(dead.begin(), dead.end(), [](const Record& r) { return r.key == "key2"; });
   ASSERT_NE(tombstone, dead.end());
   EXPECT_EQ(tombstone->Header("kappa.error.kind"), "null_value");
 }

@@ -53,12 +53,12 @@ TEST_F(KcatInteropTest, WeProduceAndKcatReadsEveryEvent) {
   constexpr uint64_t kCount = 500;
   auto producer = MakeProducer();
   auto source = stream::MakeGeneratorSource({.seed = 11});
-  const auto summary = stream::PublishPassengers(producer.get(), source.get(),
-                                                 {.rate = 0, .count = kCount}, [] { return false; });
+  const auto summary = stream::PublishPassengers(
+      producer.get(), source.get(), {.rate = 0, .count = kCount}, [] { return false; });
   ASSERT_EQ(summary.acknowledged, kCount);
 
-  const auto kcat = testing::RunProcess({"kcat", "-b", bootstrap(), "-C", "-t", "titanic-events", "-e",
-                                  "-q", "-f", "%k\t%s\n"});
+  const auto kcat = testing::RunProcess(
+      {"kcat", "-b", bootstrap(), "-C", "-t", "titanic-events", "-e", "-q", "-f", "%k\t%s\n"});
   ASSERT_EQ(kcat.exit_code, 0) << kcat.err;
   std::istringstream lines(kcat.out);
   std::string line;

@@ -53,7 +53,10 @@ std::vector<Record> EmbeddedBrokerTest::ReadTopic(const std::string& topic, size
     const Status s = (*consumer)->Poll(1000, std::chrono::milliseconds(100), &batch);
     EXPECT_TRUE(s.ok()) << s.ToString();
     for (const auto& m : batch) {
-      Record r{std::string(m.topic()), m.partition(), m.offset(), std::string(m.key()),
+      Record r{std::string(m.topic()),
+               m.partition(),
+               m.offset(),
+               std::string(m.key()),
                m.value() ? std::optional<std::string>(std::string(*m.value())) : std::nullopt,
                {}};
       for (const char* h : {"kappa.error.kind", "kappa.error.reason", "kappa.source.topic",

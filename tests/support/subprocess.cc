@@ -73,7 +73,8 @@ std::string ReadFile(const std::string& path) {
 }  // namespace
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input,
-                  std::chrono::seconds timeout, const std::map<std::string, std::string>& env) {
+                         std::chrono::seconds timeout,
+                         const std::map<std::string, std::string>& env) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
       pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -173,16 +174,5 @@ std::string BackgroundProcess::Stdout() const { return ReadFile(out_path_); }
 std::string BackgroundProcess::Stderr() const { return ReadFile(err_path_); }
 
 std::string KappaBinary() { return KAPPA_BINARY; }
-
-TempDir::TempDir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "kappa-test-XXXXXX").string();
-  if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 }  // namespace kappa::testing

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
-#include <thread>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "tests/support/temp_dir.h"
 
 namespace kappa::testing {
 
@@ -22,8 +24,8 @@ struct ProcessResult {
 // Runs argv to completion, feeding `input` on stdin. `env` entries are added
 // to (or override) the current environment.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
-                  std::chrono::seconds timeout = std::chrono::seconds(60),
-                  const std::map<std::string, std::string>& env = {});
+                         std::chrono::seconds timeout = std::chrono::seconds(60),
+                         const std::map<std::string, std::string>& env = {});
 
 // A child left running (e.g. `kappa broker`); its stdout/stderr go to files.
 class BackgroundProcess {
@@ -50,17 +52,6 @@ class BackgroundProcess {
 
 // The path of the built `kappa` binary (from the build system).
 std::string KappaBinary();
-// A fresh temporary directory, removed when the object dies.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Waits until `pred` is true or `timeout` passes; returns the last value.
 template <typename Pred>

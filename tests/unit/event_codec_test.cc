@@ -1,3 +1,4 @@
+#include "common/json_writer.h"
 #include "stream/event_codec.h"
 
 #include <gmock/gmock.h>
@@ -65,7 +66,7 @@ std::string ToJson(const RawFields& fields) {
   std::string json = "{";
   for (const auto& [name, raw] : fields) {
     if (json.size() > 1) json += ',';
-    json += '"' + name + "\":" + raw;
+    json.append("\"").append(name).append("\":").append(raw);
   }
   return json + "}";
 }
@@ -259,7 +260,7 @@ TEST_F(EventDecoderTest, AcceptsEventOfExactlyTheSizeLimit) {
 }
 
 TEST_F(EventDecoderTest, RejectsEventOverDefaultSizeLimit) {
-  const std::string json = FullEventWith("Name", '"' + std::string(20 * 1024, 'x') + '"');
+  const std::string json = FullEventWith("Name", '"' + std::string(size_t{20} * 1024, 'x') + '"');
   EXPECT_THAT(Decode(json),
               IsRejection(RejectKind::kOversize,
                           "event is " + std::to_string(json.size()) + " bytes, limit is 16384"));
@@ -620,19 +621,19 @@ TEST(EventEncoderTest, DecodeOfEncodeIsIdentity) {
 TEST(AppendJsonStringTest, EscapesQuotesBackslashesAndControlCharacters) {
   static constexpr char kRaw[] = "a\"b\\c\n\t\r\b\f\x01\x1f\0d";
   std::string out;
-  AppendJsonString(std::string_view(kRaw, sizeof kRaw - 1), &out);
+  kappa::AppendJsonString(std::string_view(kRaw, sizeof kRaw - 1), &out);
   EXPECT_EQ(out, R"("a\"b\\c\n\t\r\b\f\u0001\u001f\u0000d")");
 }
 
 TEST(AppendJsonStringTest, PassesUtf8Through) {
   std::string out;
-  AppendJsonString("Zo\u00eb \U0001F6A2 /", &out);
+  kappa::AppendJsonString("Zo\u00eb \U0001F6A2 /", &out);
   EXPECT_EQ(out, "\"Zo\u00eb \U0001F6A2 /\"");
 }
 
 TEST(AppendJsonStringTest, EncodesEmptyString) {
   std::string out = "x";
-  AppendJsonString("", &out);
+  kappa::AppendJsonString("", &out);
   EXPECT_EQ(out, "x\"\"");
 }
 

@@ -1,0 +1,33 @@
+// PublishModel: sends a model version to the models topic, where every
+// inference instance learns of it (design.md, "Model artifact").
+//
+// The value is EncodeModelMessage() (manifest + booster), the key the model
+// name; headers say what happened:
+//   kappa.model.version   decimal version
+//   kappa.model.action    "published" (a new version), "promoted", "rolled-back"
+//   kappa.model.current   "true" when this version is now the current one
+// The models topic has one partition, so every reader sees versions and
+// promotions in the order they happened. Waits for the broker's
+// acknowledgement; an unacknowledged publish is an error.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "inference/model_manifest.h"
+#include "stream/kafka_options.h"
+
+namespace kappa::inference {
+
+inline constexpr const char* kHeaderModelVersion = "kappa.model.version";
+inline constexpr const char* kHeaderModelAction = "kappa.model.action";
+inline constexpr const char* kHeaderModelCurrent = "kappa.model.current";
+
+Status PublishModel(const stream::KafkaClientOptions& client, const std::string& topic,
+                    const ModelManifest& manifest, std::string_view booster_ubj,
+                    std::string_view action, bool current,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace kappa::inference

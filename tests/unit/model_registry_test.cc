@@ -1,0 +1,169 @@
+// The model registry on a real directory: atomic versions, the promotion
+// stack, and refusal of tampered or unknown artifacts.
+#include "inference/model_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/sha256.h"
+#include "stream/passenger_generator.h"
+#include "tests/support/temp_dir.h"
+#include "training/dataset.h"
+#include "training/fitting.h"
+
+namespace kappa::inference {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A small real model: v1 features on generated passengers.
+struct TrainedArtifact {
+  ModelManifest manifest;
+  std::string booster;
+};
+
+TrainedArtifact TrainSmallModel(uint64_t seed) {
+  stream::PassengerGenerator gen({.seed = seed});
+  std::vector<stream::PassengerEvent> train, valid;
+  for (int i = 0; i < 600; ++i) {
+    stream::PassengerEvent e;
+    gen.Next(&e);
+    (i % 5 == 0 ? valid : train).push_back(e);
+  }
+  const FeatureSet& set = *FindFeatureSet("titanic-v1");
+  TrainedArtifact a;
+  a.manifest.feature_set = "titanic-v1";
+  a.manifest.feature_names = set.feature_names();
+  a.manifest.feature_params = set.Fit(train);
+  auto transform = set.Bind(a.manifest.feature_params);
+  EXPECT_TRUE(transform.ok());
+  training::FitOptions options;
+  options.max_rounds = 20;
+  auto fit = training::FitBooster(training::BuildDataset(train, **transform),
+                                  training::BuildDataset(valid, **transform), options);
+  EXPECT_TRUE(fit.ok()) << fit.status().ToString();
+  a.booster = fit->booster->Serialize().value();
+  a.manifest.boosted_rounds = fit->best_rounds;
+  return a;
+}
+
+class ModelRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = ModelRegistry::Open(dir_.File("models"));
+    ASSERT_TRUE(r.ok());
+    registry_ = std::move(r).value();
+    artifact_ = TrainSmallModel(5);
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<ModelRegistry> registry_;
+  TrainedArtifact artifact_;
+};
+
+TEST_F(ModelRegistryTest, PublishAssignsIncreasingVersionsWithChecksums) {
+  auto v1 = registry_->Publish(artifact_.manifest, artifact_.booster);
+  auto v2 = registry_->Publish(artifact_.manifest, artifact_.booster);
+  ASSERT_TRUE(v1.ok() && v2.ok());
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v1->booster_sha256, Sha256Hex(artifact_.booster));
+  EXPECT_TRUE(fs::exists(dir_.File("models/v0002/model.ubj")));
+  EXPECT_EQ(registry_->Versions().value(), (std::vector<int>{1, 2}));
+  auto loaded = registry_->Load(2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->manifest(), *v2);
+  EXPECT_FALSE(registry_->Current().value().has_value()) << "publishing does not promote";
+}
+
+TEST_F(ModelRegistryTest, StrayTempDirectoriesAreIgnored) {
+  fs::create_directories(dir_.File("models/.tmp-v0001-123"));
+  EXPECT_TRUE(registry_->Versions().value().empty());
+  EXPECT_EQ(registry_->Publish(artifact_.manifest, artifact_.booster)->version, 1);
+}
+
+TEST_F(ModelRegistryTest, PromoteAndRollbackFollowTheStack) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(registry_->Publish(artifact_.manifest, artifact_.booster).ok());
+  EXPECT_EQ(registry_->Rollback().status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(registry_->Promote(1).ok());
+  ASSERT_TRUE(registry_->Promote(3).ok());
+  ASSERT_TRUE(registry_->Promote(2).ok());
+  EXPECT_EQ(registry_->Current().value(), 2);
+  EXPECT_EQ(registry_->Rollback().value(), 3);
+  EXPECT_EQ(registry_->Rollback().value(), 1);
+  EXPECT_EQ(registry_->Current().value(), 1);
+  auto none = registry_->Rollback();
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("nothing to roll back to"), std::string::npos);
+  EXPECT_EQ(registry_->Promote(9).code(), StatusCode::kNotFound);
+}
+
+TEST_F(ModelRegistryTest, TamperedBoosterIsRefusedAndCannotBePromoted) {
+  ASSERT_TRUE(registry_->Publish(artifact_.manifest, artifact_.booster).ok());
+  {
+    std::fstream f(dir_.File("models/v0001/model.ubj"),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('#');
+  }
+  auto loaded = registry_->Load(1);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(loaded.status().message().find("sha256"), std::string::npos);
+  EXPECT_FALSE(registry_->Promote(1).ok());
+  EXPECT_FALSE(registry_->Current().value().has_value());
+}
+
+TEST_F(ModelRegistryTest, UnknownFeatureSetIsRefusedWithTheKnownNames) {
+  auto m = artifact_.manifest;
+  m.feature_set = "titanic-v9";
+  m.booster_sha256 = Sha256Hex(artifact_.booster);
+  auto model = Model::FromArtifact(m, artifact_.booster);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("unknown feature set 'titanic-v9'"), std::string::npos);
+  EXPECT_NE(model.status().message().find("titanic-v1"), std::string::npos);
+}
+
+TEST_F(ModelRegistryTest, UnreadableBoosterAndWrongWidthAreRefused) {
+  auto m = artifact_.manifest;
+  const std::string garbage = "this is not a booster";
+  m.booster_sha256 = Sha256Hex(garbage);
+  EXPECT_FALSE(Model::FromArtifact(m, garbage).ok());
+  // A v1 booster (6 inputs) presented as titanic-v2 (12 inputs).
+  auto v2 = artifact_.manifest;
+  const FeatureSet& set = *FindFeatureSet("titanic-v2");
+  v2.feature_set = "titanic-v2";
+  v2.feature_names = set.feature_names();
+  v2.feature_params = set.Fit({});
+  v2.booster_sha256 = Sha256Hex(artifact_.booster);
+  auto wrong = Model::FromArtifact(v2, artifact_.booster);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("features"), std::string::npos);
+}
+
+TEST_F(ModelRegistryTest, TruncatedManifestIsRefused) {
+  ASSERT_TRUE(registry_->Publish(artifact_.manifest, artifact_.booster).ok());
+  fs::resize_file(dir_.File("models/v0001/manifest.json"), 100);
+  auto loaded = registry_->Load(1);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(ModelRegistryTest, ImportKeepsTheVersionNumberAndDetectsConflicts) {
+  auto m = artifact_.manifest;
+  m.version = 12;
+  m.booster_sha256 = Sha256Hex(artifact_.booster);
+  ASSERT_TRUE(registry_->Import(m, artifact_.booster).ok());
+  EXPECT_TRUE(registry_->Import(m, artifact_.booster).ok()) << "same artifact again: ok";
+  EXPECT_EQ(registry_->Versions().value(), std::vector<int>{12});
+  const auto other = TrainSmallModel(99);
+  auto m2 = m;
+  m2.booster_sha256 = Sha256Hex(other.booster);
+  auto conflict = registry_->Import(m2, other.booster);
+  EXPECT_EQ(conflict.code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace kappa::inference

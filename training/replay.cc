@@ -1,0 +1,193 @@
+#include "training/replay.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+
+#include "stream/consumer.h"
+#include "stream/dead_letter.h"
+#include "stream/event_codec.h"
+#include "stream/producer.h"
+
+namespace kappa::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Per-partition bookkeeping of one run.
+struct PartitionState {
+  PartitionReplay report;
+  state::PartitionCheckpoint checkpoint;  // cumulative, as stored
+  bool done = false;
+};
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+double ReplayResult::records_per_second() const {
+  return seconds > 0 ? static_cast<double>(stored + dead_lettered) / seconds : 0;
+}
+
+Result<ReplayResult> ReplayIntoState(
+    const stream::KafkaClientOptions& client, state::EventStore* store,
+    const ReplayOptions& options, const std::function<void(const ReplayProgress&)>& on_progress) {
+  const auto start = Clock::now();
+  auto consumer = stream::Consumer::Create({.client = client, .report_partition_eof = true});
+  if (!consumer.ok()) return consumer.status();
+  const auto timeout = std::chrono::seconds(10);
+  auto partition_count = (*consumer)->PartitionCount(options.topic, timeout);
+  if (!partition_count.ok()) return partition_count.status();
+
+  // Snapshot the end of every partition and find where to resume.
+  std::map<int32_t, PartitionState> parts;
+  std::vector<stream::TopicPartitionOffset> assignment;
+  ReplayProgress progress;
+  progress.partitions = *partition_count;
+  for (int32_t p = 0; p < *partition_count; ++p) {
+    auto w = (*consumer)->QueryWatermarks(options.topic, p, timeout);
+    if (!w.ok()) return w.status();
+    auto cp = store->Checkpoint(options.topic, p);
+    if (!cp.ok()) return cp.status();
+    PartitionState& ps = parts[p];
+    ps.checkpoint =
+        cp->value_or(state::PartitionCheckpoint{.topic = options.topic, .partition = p});
+    int64_t from = cp->has_value() ? ps.checkpoint.next_offset : w->low;
+    if (from > w->high) {
+      return Status::InvalidArgument(fmt::format(
+          "state checkpoint of {} [{}] is at offset {} but the topic ends at {}: the topic was "
+          "recreated or the state belongs to another cluster; retrain with --from-scratch",
+          options.topic, p, from, w->high));
+    }
+    if (from < w->low) {
+      if (cp->has_value()) {
+        ps.report.expired = static_cast<uint64_t>(w->low - from);
+        ps.checkpoint.expired += ps.report.expired;
+        spdlog::warn("{} [{}]: offsets {}..{} expired (retention) before they were replayed",
+                     options.topic, p, from, w->low - 1);
+      }
+      from = w->low;
+    }
+    if (ps.checkpoint.first_offset < 0) ps.checkpoint.first_offset = from;
+    ps.checkpoint.next_offset = from;
+    ps.report.partition = p;
+    ps.report.log_start = w->low;
+    ps.report.resumed_from = from;
+    ps.report.end_offset = w->high;
+    ps.done = from >= w->high;
+    progress.total += static_cast<uint64_t>(w->high - from);
+    if (ps.done) {
+      ++progress.partitions_done;
+    } else {
+      assignment.push_back({options.topic, p, from});
+    }
+  }
+
+  // Record expirations now: a partition may have nothing else to replay.
+  state::ReplayBatch batch;
+  batch.topic = options.topic;
+  for (const auto& [p, ps] : parts) {
+    if (ps.report.expired > 0) batch.checkpoints.push_back(ps.checkpoint);
+  }
+  if (!batch.checkpoints.empty()) KAPPA_RETURN_IF_ERROR(store->ApplyBatch(batch));
+
+  std::unique_ptr<stream::Producer> dlq_producer;
+  if (!assignment.empty()) {
+    KAPPA_RETURN_IF_ERROR((*consumer)->Assign(assignment));
+    auto producer = stream::Producer::Create({.client = client});
+    if (!producer.ok()) return producer.status();
+    dlq_producer = std::move(producer).value();
+  }
+  stream::DeadLetterWriter dlq(dlq_producer.get(), options.dlq_topic);
+  stream::EventDecoder decoder;
+  stream::PassengerEvent event;
+  std::vector<stream::Message> messages;
+  std::vector<stream::TopicPartitionOffset> eofs;
+  ReplayResult result;
+  auto last_data = Clock::now();
+
+  while (progress.partitions_done < progress.partitions) {
+    if (options.should_stop && options.should_stop()) {
+      result.interrupted = true;
+      break;
+    }
+    messages.clear();
+    eofs.clear();
+    batch.events.clear();
+    batch.checkpoints.clear();
+    KAPPA_RETURN_IF_ERROR(
+        (*consumer)->Poll(options.batch_size, std::chrono::milliseconds(200), &messages, &eofs));
+    std::map<int32_t, bool> touched;
+    uint64_t dead_in_batch = 0;
+    for (const auto& m : messages) {
+      PartitionState& ps = parts[m.partition()];
+      if (ps.done || m.offset() >= ps.report.end_offset) continue;  // beyond the snapshot
+      if (auto rejection = decoder.Decode(m.value(), &event)) {
+        KAPPA_RETURN_IF_ERROR(
+            dlq.Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, *rejection));
+        ++ps.report.dead_lettered;
+        ++ps.checkpoint.dead_lettered;
+        ++dead_in_batch;
+      } else {
+        batch.events.push_back({m.partition(), m.offset(), *m.value()});
+        ++ps.report.stored;
+        ++ps.checkpoint.events;
+        if (event.survived) ++ps.checkpoint.labeled;
+      }
+      ps.checkpoint.next_offset = m.offset() + 1;
+      touched[m.partition()] = true;
+      ++progress.records;
+    }
+    for (const auto& eof : eofs) {
+      PartitionState& ps = parts[eof.partition];
+      // Offsets up to the end with no record (transaction markers) are done.
+      if (!ps.done && eof.offset >= ps.report.end_offset &&
+          ps.checkpoint.next_offset < ps.report.end_offset) {
+        ps.checkpoint.next_offset = ps.report.end_offset;
+        touched[eof.partition] = true;
+      }
+    }
+    for (auto& [p, ps] : parts) {
+      if (!ps.done && ps.checkpoint.next_offset >= ps.report.end_offset) {
+        ps.done = true;
+        ++progress.partitions_done;
+      }
+    }
+    if (touched.empty()) {
+      if (Clock::now() - last_data > options.stall_timeout) {
+        return Status::Timeout(fmt::format("replay of {} stalled: no records for {} s",
+                                           options.topic, options.stall_timeout.count() / 1000));
+      }
+      continue;
+    }
+    last_data = Clock::now();
+    // The DLQ copies must be safe before the checkpoint moves past them.
+    if (dead_in_batch > 0) {
+      KAPPA_RETURN_IF_ERROR(dlq_producer->Flush(std::chrono::seconds(30)).WithContext("DLQ"));
+      if (dlq_producer->stats().failed.load() > 0) {
+        return dlq_producer->first_failure().WithContext("DLQ");
+      }
+    }
+    for (const auto& [p, unused] : touched) batch.checkpoints.push_back(parts[p].checkpoint);
+    KAPPA_RETURN_IF_ERROR(store->ApplyBatch(batch));
+    if (on_progress) {
+      progress.seconds = Since(start);
+      on_progress(progress);
+    }
+  }
+
+  for (auto& [p, ps] : parts) {
+    result.partitions.push_back(ps.report);
+    result.stored += ps.report.stored;
+    result.dead_lettered += ps.report.dead_lettered;
+    result.expired += ps.report.expired;
+  }
+  result.seconds = Since(start);
+  return result;
+}
+
+}  // namespace kappa::training
