@@ -28,11 +28,11 @@ constexpr char kPredictConfig[] =
     R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
     R"("strict_shape": false, "cache_id": 0, "missing": NaN})";
 
-// XGBoost prefixes messages with "[hh:mm:ss] " and often a source location
-// ("./src/learner.cc:1017: "), and appends a stack trace after a newline.
-// Keep the one line a user can act on.
+// XGBoost prefixes messages with "[hh:mm:ss] ", a level for log messages
+// and often a source location ("./src/learner.cc:1017: "), and may continue
+// with a stack trace or an explanation on further lines. Keep the one line a
+// user can act on.
 std::string_view CleanMessage(std::string_view msg) {
-  msg = msg.substr(0, msg.find('\n'));
   if (msg.starts_with('[')) {
     const size_t end = msg.find("] ");
     if (end != std::string_view::npos) msg.remove_prefix(end + 2);
@@ -41,11 +41,14 @@ std::string_view CleanMessage(std::string_view msg) {
     if (msg.starts_with(level)) msg.remove_prefix(level.size());
   }
   if (msg.starts_with("./") || msg.starts_with('/')) {
-    // "path.cc:123: rest": drop through the second ": ".
+    // "path.cc:123: rest": drop through the second ':'.
     const size_t colon = msg.find(':');
-    const size_t end = colon == std::string_view::npos ? colon : msg.find(": ", colon + 1);
-    if (end != std::string_view::npos) msg.remove_prefix(end + 2);
+    const size_t end = colon == std::string_view::npos ? colon : msg.find(':', colon + 1);
+    if (end != std::string_view::npos) msg.remove_prefix(end + 1);
   }
+  const size_t text = msg.find_first_not_of(" \t\r\n");
+  msg.remove_prefix(text == std::string_view::npos ? msg.size() : text);
+  msg = msg.substr(0, msg.find('\n'));
   while (!msg.empty() && (msg.back() == ' ' || msg.back() == '\r')) msg.remove_suffix(1);
   return msg;
 }
@@ -344,6 +347,12 @@ Result<std::unique_ptr<Booster>> Booster::CreateForTraining(
     KAPPA_RETURN_IF_ERROR(Check(XGBoosterSetParam(booster->handle_, name.c_str(), value.c_str()),
                                 StatusCode::kInvalidArgument,
                                 fmt::format("XGBoosterSetParam {}={}", name, value)));
+  }
+  // XGBoost silently ignores unknown keys unless asked to check them: a
+  // misspelled --param (max_dept=3) then gets a warning instead of nothing.
+  if (!params.contains("validate_parameters")) {
+    KAPPA_RETURN_IF_ERROR(Check(XGBoosterSetParam(booster->handle_, "validate_parameters", "1"),
+                                StatusCode::kInternal, "XGBoosterSetParam validate_parameters"));
   }
   if (!params.contains("nthread")) {
     KAPPA_RETURN_IF_ERROR(

@@ -57,7 +57,10 @@ class Booster {
   static Result<std::unique_ptr<Booster>> CreateForTraining(
       const DMatrix& train, const DMatrix& valid, const std::map<std::string, std::string>& params);
   // Loads a serialized (UBJSON) booster. Corruption with XGBoost's reason
-  // when the bytes are not a model.
+  // when the bytes are not a model. It checks the byte structure only:
+  // XGBoost 1.7.4 can still crash on well-formed bytes with corrupted trees,
+  // so bytes from outside must have their sha256 verified first (as
+  // Model::FromArtifact does).
   static Result<std::unique_ptr<Booster>> Load(std::string_view ubj);
   ~Booster();
   Booster(const Booster&) = delete;

@@ -28,6 +28,7 @@
 
 struct rd_kafka_s;
 struct rd_kafka_message_s;
+struct rd_kafka_queue_s;
 
 namespace kappa::stream {
 
@@ -125,7 +126,9 @@ class Consumer {
   explicit Consumer(ConsumerOptions options);
 
   ConsumerOptions options_;
-  rd_kafka_s* rk_ = nullptr;  // owned
+  rd_kafka_s* rk_ = nullptr;                  // owned
+  rd_kafka_queue_s* queue_ = nullptr;         // owned: the consumer queue
+  std::vector<rd_kafka_message_s*> scratch_;  // reused by Poll
   bool closed_ = false;
 };
 

@@ -9,7 +9,9 @@
 #include "stream/consumer.h"
 #include "stream/dead_letter.h"
 #include "stream/event_codec.h"
+#include "stream/prefetching_poller.h"
 #include "stream/producer.h"
+#include "training/state_writer.h"
 
 namespace kappa::training {
 namespace {
@@ -105,8 +107,12 @@ Result<ReplayResult> ReplayIntoState(
   stream::DeadLetterWriter dlq(dlq_producer.get(), options.dlq_topic);
   stream::EventDecoder decoder;
   stream::PassengerEvent event;
-  std::vector<stream::Message> messages;
-  std::vector<stream::TopicPartitionOffset> eofs;
+  // Fetching overlaps decoding and state writes (see prefetching_poller.h).
+  std::unique_ptr<stream::PrefetchingPoller> poller;
+  if (!assignment.empty()) {
+    poller = std::make_unique<stream::PrefetchingPoller>(consumer->get(), options.batch_size);
+  }
+  StateWriter writer(store);
   ReplayResult result;
   auto last_data = Clock::now();
 
@@ -115,12 +121,11 @@ Result<ReplayResult> ReplayIntoState(
       result.interrupted = true;
       break;
     }
-    messages.clear();
-    eofs.clear();
-    batch.events.clear();
-    batch.checkpoints.clear();
-    KAPPA_RETURN_IF_ERROR(
-        (*consumer)->Poll(options.batch_size, std::chrono::milliseconds(200), &messages, &eofs));
+    WriteJob job;
+    job.batch.topic = options.topic;
+    KAPPA_RETURN_IF_ERROR(poller->Next(std::chrono::milliseconds(200), &job.source));
+    const auto& messages = job.source.messages;
+    const auto& eofs = job.source.eofs;
     std::map<int32_t, bool> touched;
     uint64_t dead_in_batch = 0;
     for (const auto& m : messages) {
@@ -133,7 +138,7 @@ Result<ReplayResult> ReplayIntoState(
         ++ps.checkpoint.dead_lettered;
         ++dead_in_batch;
       } else {
-        batch.events.push_back({m.partition(), m.offset(), *m.value()});
+        job.batch.events.push_back({m.partition(), m.offset(), *m.value()});
         ++ps.report.stored;
         ++ps.checkpoint.events;
         if (event.survived) ++ps.checkpoint.labeled;
@@ -172,14 +177,15 @@ Result<ReplayResult> ReplayIntoState(
         return dlq_producer->first_failure().WithContext("DLQ");
       }
     }
-    for (const auto& [p, unused] : touched) batch.checkpoints.push_back(parts[p].checkpoint);
-    KAPPA_RETURN_IF_ERROR(store->ApplyBatch(batch));
+    for (const auto& [p, unused] : touched) job.batch.checkpoints.push_back(parts[p].checkpoint);
+    KAPPA_RETURN_IF_ERROR(writer.Submit(std::move(job)));
     if (on_progress) {
       progress.seconds = Since(start);
       on_progress(progress);
     }
   }
 
+  KAPPA_RETURN_IF_ERROR(writer.Finish());
   for (auto& [p, ps] : parts) {
     result.partitions.push_back(ps.report);
     result.stored += ps.report.stored;

@@ -165,8 +165,8 @@ TEST(EvaluationTest, FormatEvaluationShowsANonDefaultThreshold) {
 TEST(EvaluationTest, FormatEvaluationWidensForLongFeatureNames) {
   const std::string table =
       FormatEvaluation(Evaluation{}, {{"a_really_long_feature_name", 1.0}, {"x", 3.0}});
-  EXPECT_NE(table.find("  x                           75.0%\n"), std::string::npos) << table;
-  EXPECT_NE(table.find("  a_really_long_feature_name  25.0%\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  x                            75.0%\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  a_really_long_feature_name   25.0%\n"), std::string::npos) << table;
 }
 
 }  // namespace

@@ -421,6 +421,15 @@ TEST_F(EventStoreTest, DestroyRefusesADirectoryThatIsNotAStore) {
   EXPECT_TRUE(fs::exists(precious / "notes.log"));
 }
 
+TEST_F(EventStoreTest, OpenRefusesANonEmptyDirectoryThatIsNotAStore) {
+  const fs::path source_tree = dir_ / "state";
+  fs::create_directories(source_tree);
+  { std::ofstream(source_tree / "CMakeLists.txt") << "kappa_module(state ...)"; }
+  auto opened = EventStore::Open({.path = source_tree.string()});
+  EXPECT_THAT(opened.status(), HasError(StatusCode::kInvalidArgument, "not a kappa state"));
+  EXPECT_FALSE(fs::exists(source_tree / "CURRENT")) << "nothing written into it";
+}
+
 TEST_F(EventStoreTest, FeatureStatsRoundTripAndListing) {
   Result<std::optional<std::string>> none = store_->FeatureStats("titanic-v1");
   ASSERT_THAT(none.status(), IsOk());

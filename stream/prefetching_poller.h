@@ -1,0 +1,68 @@
+// PrefetchingPoller: polls a Consumer on a thread of its own and hands whole
+// batches to the owner thread through a small bounded queue.
+//
+// Why: librdkafka's fetch pipeline makes little progress while the
+// application is not inside a poll call (measured on the embedded broker: a
+// replay that spends ~2 us per event between polls drained 1M events at
+// ~140k/s, while the bare consumer drains ~1.5M/s). With a poller that is
+// always polling, fetching overlaps the owner's decoding and state writes.
+//
+// Only for consumers using Assign() (no consumer group): rebalance
+// callbacks would otherwise run on the poller thread.
+//
+// Threading: after construction the poller thread is the only user of the
+// consumer until Stop() (or the destructor) has joined it. Next() is called
+// by the owner thread only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "stream/consumer.h"
+
+namespace kappa::stream {
+
+struct PolledBatch {
+  std::vector<Message> messages;
+  std::vector<TopicPartitionOffset> eofs;  // ends of partitions reached
+};
+
+class PrefetchingPoller {
+ public:
+  // Starts polling `consumer` (which must outlive the poller) in batches of
+  // up to `batch_size` records, keeping at most `max_queued` batches ahead.
+  PrefetchingPoller(Consumer* consumer, size_t batch_size, size_t max_queued = 4);
+  ~PrefetchingPoller();
+  PrefetchingPoller(const PrefetchingPoller&) = delete;
+  PrefetchingPoller& operator=(const PrefetchingPoller&) = delete;
+
+  // Moves the next batch into *out, waiting up to `timeout`; *out is empty
+  // when nothing arrived. Returns the consumer's error once polling failed.
+  Status Next(std::chrono::milliseconds timeout, PolledBatch* out);
+
+  // Stops polling and joins the thread; idempotent. Batches not taken are
+  // dropped (their records were never processed, so nothing is lost: the
+  // owner's checkpoints do not cover them).
+  void Stop();
+
+ private:
+  void Run();
+
+  Consumer* consumer_;
+  size_t batch_size_;
+  size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<PolledBatch> queue_;  // guarded by mu_
+  Status error_;                   // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace kappa::stream
