@@ -14,8 +14,11 @@ function(kappa_apply_build_settings target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
   if(KAPPA_SANITIZE)
+    # GCC 12 reports false maybe-uninitialized warnings inside libstdc++
+    # (std::regex, std::variant) once sanitizers instrument the code.
     target_compile_options(${target} PRIVATE -fsanitize=${KAPPA_SANITIZE}
-                           -fno-omit-frame-pointer -fno-sanitize-recover=all)
+                           -fno-omit-frame-pointer -fno-sanitize-recover=all
+                           -Wno-maybe-uninitialized)
     target_link_options(${target} PRIVATE -fsanitize=${KAPPA_SANITIZE})
   endif()
 endfunction()

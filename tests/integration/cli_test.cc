@@ -252,3 +252,78 @@ TEST(CliTest, DemoRunsForItsDurationAndConsumesEverythingItProduces) {
 
 }  // namespace
 }  // namespace kappa
+
+namespace kappa {
+namespace {
+
+TEST(CliTest, TrainStateAndModelsAsAUserRunsThem) {
+  TempDir dir;
+  BrokerProcess broker(dir);
+  ASSERT_TRUE(broker.ready());
+  ASSERT_EQ(RunProcess({KappaBinary(), "produce", "-b", broker.address(), "--count", "800",
+                        "--rate", "max"})
+                .exit_code,
+            0);
+  const std::string state = dir.File("state");
+  const std::string models = dir.File("models");
+  const std::vector<std::string> where = {"--state-dir", state, "--models-dir", models};
+  auto train = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {KappaBinary(), "train", "-b",           broker.address(),
+                                     "--state-dir", state,   "--models-dir", models};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProcess(argv);
+  };
+  const auto first = train({});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("model v0001  feature set titanic-v1"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("replay: 800 events stored"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("ROC AUC"), std::string::npos);
+  const auto second = train({"--feature-set", "titanic-v2", "--no-promote"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("replay: 0 events stored"), std::string::npos) << "incremental";
+
+  const auto st = RunProcess({KappaBinary(), "state", "--state-dir", state});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.out.find("total"), std::string::npos);
+  EXPECT_NE(st.out.find("800"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("feature set titanic-v1"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("feature set titanic-v2"), std::string::npos) << st.out;
+  const auto digest = RunProcess({KappaBinary(), "state", "--state-dir", state, "--digest"});
+  EXPECT_EQ(Lines(digest.out).size(), 1u);
+  EXPECT_EQ(Lines(digest.out)[0].size(), 64u) << "a sha256";
+
+  auto models_cmd = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {KappaBinary(),    "models",       "-b",
+                                     broker.address(), "--models-dir", models};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  };
+  const auto list = models_cmd({"list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("* v0001"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("  v0002    "), std::string::npos) << list.out;
+  const auto show = models_cmd({"show", "2"});
+  EXPECT_NE(show.out.find("verified      yes"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("titanic-v2"), std::string::npos);
+  EXPECT_EQ(models_cmd({"promote", "2"}).exit_code, 0);
+  EXPECT_NE(models_cmd({"list"}).out.find("* v0002"), std::string::npos);
+  const auto back = models_cmd({"rollback"});
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.out.find("v0001 is current"), std::string::npos) << back.out;
+  // promote and rollback were published: the models topic holds 2 + 2 records.
+  const auto offsets = RunProcess(
+      {"kcat", "-b", broker.address(), "-C", "-t", "titanic-models", "-e", "-q", "-f", "%o\n"});
+  EXPECT_EQ(Lines(offsets.out).size(), 4u) << offsets.err;
+
+  EXPECT_EQ(models_cmd({"show", "9"}).exit_code, 1);
+  EXPECT_EQ(models_cmd({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(models_cmd({"show"}).exit_code, 2);
+  const auto bad_set = train({"--feature-set", "titanic-v9"});
+  EXPECT_EQ(bad_set.exit_code, 2);
+  EXPECT_NE(bad_set.err.find("titanic-v1, titanic-v2"), std::string::npos) << bad_set.err;
+  const auto no_state = RunProcess({KappaBinary(), "state", "--state-dir", dir.File("none")});
+  EXPECT_EQ(no_state.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kappa

@@ -10,6 +10,7 @@
 #include "stream/event_codec.h"
 #include "stream/passenger_generator.h"
 #include "stream/passenger_publisher.h"
+#include "stream/prefetching_poller.h"
 #include "tests/support/broker_fixture.h"
 
 namespace kappa {
@@ -177,6 +178,42 @@ TEST_F(KafkaRoundTripTest, WatermarksAndPartitionCountComeFromTheBroker) {
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->low, 0);
   EXPECT_EQ(w->high, 5);
+}
+
+TEST_F(KafkaRoundTripTest, PrefetchingPollerDeliversEveryRecordOnceInOrderPerPartition) {
+  constexpr uint64_t kCount = 3000;
+  auto producer = MakeProducer();
+  auto source = stream::MakeGeneratorSource({.seed = 12});
+  ASSERT_EQ(stream::PublishPassengers(producer.get(), source.get(), {.rate = 0, .count = kCount},
+                                      [] { return false; })
+                .acknowledged,
+            kCount);
+  auto consumer = stream::Consumer::Create({.client = Client(), .report_partition_eof = true});
+  ASSERT_TRUE(consumer.ok());
+  std::vector<stream::TopicPartitionOffset> assignment;
+  for (int32_t p = 0; p < 3; ++p) assignment.push_back({"titanic-events", p, 0});
+  ASSERT_TRUE((*consumer)->Assign(assignment).ok());
+  std::map<int32_t, int64_t> next_offset;
+  std::set<int32_t> ended;
+  uint64_t received = 0;
+  {
+    stream::PrefetchingPoller poller(consumer->get(), 100);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ended.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+      stream::PolledBatch batch;
+      ASSERT_TRUE(poller.Next(std::chrono::milliseconds(100), &batch).ok());
+      for (const auto& m : batch.messages) {
+        EXPECT_EQ(m.offset(), next_offset[m.partition()]) << "in order, no gap, no repeat";
+        next_offset[m.partition()] = m.offset() + 1;
+        ++received;
+      }
+      for (const auto& eof : batch.eofs) {
+        if (eof.offset == next_offset[eof.partition]) ended.insert(eof.partition);
+      }
+    }
+  }  // the poller stops and joins with batches possibly still queued
+  EXPECT_EQ(received, kCount);
+  EXPECT_EQ(ended.size(), 3u);
 }
 
 }  // namespace
