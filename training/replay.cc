@@ -39,7 +39,15 @@ Result<ReplayResult> ReplayIntoState(
     const stream::KafkaClientOptions& client, state::EventStore* store,
     const ReplayOptions& options, const std::function<void(const ReplayProgress&)>& on_progress) {
   const auto start = Clock::now();
-  auto consumer = stream::Consumer::Create({.client = client, .report_partition_eof = true});
+  // With the default queued.min.messages (100k) librdkafka kept pausing the
+  // fetch of a 32-partition replay (every partition is forwarded to one
+  // consumer queue): 1M events replayed at ~200k events/s, ~410k/s with
+  // this (scripts/bench). Memory stays bounded by queued.max.messages.kbytes
+  // (64 MB by default). A user's -X still overrides it.
+  stream::KafkaClientOptions replay_client = client;
+  replay_client.properties.insert(replay_client.properties.begin(),
+                                  {"queued.min.messages", "1000000"});
+  auto consumer = stream::Consumer::Create({.client = replay_client, .report_partition_eof = true});
   if (!consumer.ok()) return consumer.status();
   const auto timeout = std::chrono::seconds(10);
   auto partition_count = (*consumer)->PartitionCount(options.topic, timeout);

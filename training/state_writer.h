@@ -1,6 +1,7 @@
 // StateWriter: applies replay batches to the EventStore on a thread of its
 // own, in submission order, so that writing batch N overlaps decoding batch
-// N+1 (on 2 cores the replay was otherwise one thread doing both in turn).
+// N+1 instead of alternating with it (see stream/prefetching_poller.h for
+// what the two threads gain together).
 //
 // Each job is still one EventStore::ApplyBatch (events + checkpoints in one
 // WriteBatch), so crash safety is unchanged: a kill loses at most jobs not
