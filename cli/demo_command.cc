@@ -164,6 +164,9 @@ int RunDemo(const Args& args) {
     error = consume_batch();
   }
   if (Status s = (*dlq_producer)->Flush(std::chrono::seconds(10)); error.ok()) error = s;
+  if (error.ok() && (*dlq_producer)->stats().failed.load() > 0) {
+    error = (*dlq_producer)->first_failure().WithContext("DLQ");
+  }
   progress.Finish();
   std::printf("%s\n", Describe(counts, published.sent, elapsed()).c_str());
   if (!error.ok()) return ReportFailure("demo", error);

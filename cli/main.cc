@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -85,4 +86,14 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace kappa::cli
 
-int main(int argc, char** argv) { return kappa::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Fallible APIs return Status; this is the net for the standard library's
+  // throwing calls (std::filesystem, allocation), so that a user sees one
+  // line and exit code 1 rather than an abort.
+  try {
+    return kappa::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kappa: %s\n", e.what());
+    return 1;
+  }
+}

@@ -25,7 +25,8 @@ int RunState(const Args& args) {
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("state", help.status());
   if (*help) return 0;
-  if (!std::filesystem::exists(state_dir)) {
+  std::error_code ec;
+  if (!std::filesystem::exists(state_dir, ec)) {
     return ReportFailure(
         "state", Status::InvalidArgument("no state at " + state_dir + " (run kappa train first)"));
   }

@@ -171,7 +171,11 @@ Result<ModelManifest> ModelManifest::FromJson(std::string_view json) {
                               std::to_string(kFormatVersion) + ")");
   }
   m.model_name = r.String("model_name");
-  m.version = static_cast<int>(r.Int("version"));
+  const int64_t version = r.Int("version");
+  if (r.status().ok() && (version < 1 || version > 100000000)) {
+    r.Fail("version", "expected 1..100000000");
+  }
+  m.version = static_cast<int>(version);
   m.created_ms = r.Int("created_ms");
   m.feature_set = r.String("feature_set");
   simdjson::dom::array array;

@@ -44,6 +44,14 @@ Status WriteFileDurably(const fs::path& path, std::string_view bytes) {
   return Status::Ok();
 }
 
+// fsyncs a directory, so that a rename inside it survives a power loss.
+void SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the rename itself has happened
+  ::fsync(fd);
+  ::close(fd);
+}
+
 Result<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path.string());
@@ -108,6 +116,8 @@ Status ModelRegistry::WriteVersionDir(const ModelManifest& manifest, std::string
         s = Status::IoError("cannot publish " + VersionDir(manifest.version) + ": " +
                             std::strerror(errno));
       }
+    } else {
+      SyncDirectory(dir_);
     }
   }
   if (!s.ok() || *version_taken) fs::remove_all(tmp, ec);
@@ -130,7 +140,8 @@ Result<ModelManifest> ModelRegistry::Publish(ModelManifest manifest, std::string
 Status ModelRegistry::Import(const ModelManifest& manifest, std::string_view booster_ubj) {
   auto model = Model::FromArtifact(manifest, std::string(booster_ubj));
   if (!model.ok()) return model.status();
-  if (fs::exists(VersionDir(manifest.version))) {
+  std::error_code ec;
+  if (fs::exists(VersionDir(manifest.version), ec)) {
     auto existing = ReadManifest(manifest.version);
     if (existing.ok() && existing->booster_sha256 == manifest.booster_sha256) return Status::Ok();
     return Status::Corruption(
@@ -143,8 +154,10 @@ Status ModelRegistry::Import(const ModelManifest& manifest, std::string_view boo
 
 Result<ModelManifest> ModelRegistry::ReadManifest(int version) const {
   const fs::path dir = VersionDir(version);
-  if (!fs::is_directory(dir))
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
     return Status::NotFound(fmt::format("no model v{} in {}", version, dir_));
+  }
   auto json = ReadFile(fs::path(dir) / kManifestFile);
   if (!json.ok()) return Status::Corruption(json.status().message());
   auto manifest = ModelManifest::FromJson(*json);
@@ -192,6 +205,7 @@ Status ModelRegistry::WriteStack(const std::vector<int>& stack) {
   if (::rename(tmp.c_str(), (fs::path(dir_) / kCurrentFile).c_str()) != 0) {
     return Status::IoError("cannot update " + dir_ + "/CURRENT: " + std::strerror(errno));
   }
+  SyncDirectory(dir_);
   return Status::Ok();
 }
 

@@ -301,10 +301,13 @@ rocksdb::Options DbOptions(const EventStoreOptions& options) {
 // True if `dir` holds a file that only a RocksDB database has. Destroy()
 // refuses other non-empty directories: a mistyped --state-dir must not lose
 // someone's files to DestroyDB's name matching.
+// IDENTITY or a MANIFEST-* file: CURRENT alone is not enough, the model
+// registry keeps a CURRENT file too (and --from-scratch must never delete it).
 bool LooksLikeRocksDb(const fs::path& dir) {
   std::error_code ec;
-  for (const char* name : {"CURRENT", "IDENTITY", "LOCK"}) {
-    if (fs::exists(dir / name, ec)) return true;
+  if (fs::exists(dir / "IDENTITY", ec)) return true;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind("MANIFEST-", 0) == 0) return true;
   }
   return false;
 }

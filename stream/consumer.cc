@@ -115,6 +115,7 @@ Status Consumer::Subscribe(const std::vector<std::string>& topics) {
     if (key == "group.id") group_given = true;
   }
   if (!group_given) return Status::InvalidArgument("subscribe needs a consumer group id");
+  subscribed_ = true;
   PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics) {
     rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -138,7 +139,16 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
   size_t n = 0;
   if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk_, static_cast<int>(timeout.count()))) {
     scratch_[n++] = first;
-    if (max_messages > 1) {
+    if (subscribed_) {
+      // librdkafka 2.0.x (Debian bookworm) can lose or misdeliver records
+      // when consume_batch_queue meets a rebalance (fixed in 2.1): group
+      // members take one record per call.
+      while (n < max_messages) {
+        rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, 0);
+        if (msg == nullptr) break;
+        scratch_[n++] = msg;
+      }
+    } else if (max_messages > 1) {
       const ssize_t more =
           rd_kafka_consume_batch_queue(queue_, 0, scratch_.data() + 1, max_messages - 1);
       if (more > 0) n += static_cast<size_t>(more);
@@ -160,13 +170,17 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
       if (eofs != nullptr) eofs->push_back({where, partition, offset});
       continue;
     }
+    // A corrupt or undecompressable record has already been skipped by
+    // librdkafka: report it instead of letting a checkpoint pass it.
     if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
         err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || err == RD_KAFKA_RESP_ERR__BAD_MSG ||
+        err == RD_KAFKA_RESP_ERR__BAD_COMPRESSION) {
       // Keep destroying the rest of the batch; report the first such error.
       if (error.ok()) {
-        error = Status::Kafka("consume " + where + ": " + rd_kafka_err2str(err), err, false,
-                              err == RD_KAFKA_RESP_ERR__FATAL);
+        error = Status::Kafka("consume " + where + " [" + std::to_string(partition) + "] at " +
+                                  std::to_string(offset) + ": " + rd_kafka_err2str(err),
+                              err, false, err == RD_KAFKA_RESP_ERR__FATAL);
       }
       continue;
     }

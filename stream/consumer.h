@@ -101,8 +101,8 @@ class Consumer {
 
   // Appends up to `max_messages` records to *batch, waiting at most `timeout`
   // for the first. Transient errors (a broker down) are logged and retried
-  // by librdkafka, not returned; fatal errors and unknown topics are
-  // returned. With report_partition_eof, each end of partition reached is
+  // by librdkafka, not returned; fatal errors, unknown topics and corrupt
+  // records are returned. With report_partition_eof, each end of partition reached is
   // appended to *eofs (offset = the partition's end) when eofs is given.
   Status Poll(size_t max_messages, std::chrono::milliseconds timeout, std::vector<Message>* batch,
               std::vector<TopicPartitionOffset>* eofs = nullptr);
@@ -130,6 +130,7 @@ class Consumer {
   rd_kafka_queue_s* queue_ = nullptr;         // owned: the consumer queue
   std::vector<rd_kafka_message_s*> scratch_;  // reused by Poll
   bool closed_ = false;
+  bool subscribed_ = false;  // group member: no batch polling (see Poll)
 };
 
 }  // namespace kappa::stream

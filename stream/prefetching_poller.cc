@@ -11,7 +11,12 @@ PrefetchingPoller::PrefetchingPoller(Consumer* consumer, size_t batch_size, size
 PrefetchingPoller::~PrefetchingPoller() { Stop(); }
 
 void PrefetchingPoller::Stop() {
-  stop_.store(true);
+  {
+    // Under the lock: otherwise the poller may check stop_ and then sleep
+    // after this notify, and never wake (a lost wakeup; seen in review).
+    std::lock_guard lock(mu_);
+    stop_.store(true);
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }

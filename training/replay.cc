@@ -137,8 +137,11 @@ Result<ReplayResult> ReplayIntoState(
     std::map<int32_t, bool> touched;
     uint64_t dead_in_batch = 0;
     for (const auto& m : messages) {
-      PartitionState& ps = parts[m.partition()];
+      const auto it = parts.find(m.partition());
+      if (it == parts.end()) continue;  // not assigned: cannot happen, never trust it
+      PartitionState& ps = it->second;
       if (ps.done || m.offset() >= ps.report.end_offset) continue;  // beyond the snapshot
+      if (m.offset() < ps.checkpoint.next_offset) continue;         // already stored (a rewind)
       if (auto rejection = decoder.Decode(m.value(), &event)) {
         KAPPA_RETURN_IF_ERROR(
             dlq.Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, *rejection));
@@ -156,7 +159,9 @@ Result<ReplayResult> ReplayIntoState(
       ++progress.records;
     }
     for (const auto& eof : eofs) {
-      PartitionState& ps = parts[eof.partition];
+      const auto it = parts.find(eof.partition);
+      if (it == parts.end()) continue;
+      PartitionState& ps = it->second;
       // Offsets up to the end with no record (transaction markers) are done.
       if (!ps.done && eof.offset >= ps.report.end_offset &&
           ps.checkpoint.next_offset < ps.report.end_offset) {

@@ -8,7 +8,9 @@
 // go to the DLQ and are counted, and a checkpoint never moves past a bad
 // event whose DLQ copy the broker has not acknowledged.
 //
-// Runs on the calling thread; the consumer and producer are used only by it.
+// Threads: the calling thread decodes and decides; a PrefetchingPoller
+// thread polls the consumer and a StateWriter thread applies the batches
+// (in order). All three are joined before the call returns.
 #pragma once
 
 #include <chrono>

@@ -158,6 +158,8 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   const Dataset train = BuildDataset(labeled->train, **transform);
   const Dataset valid = BuildDataset(labeled->validation, **transform);
 
+  const auto stopped = [&] { return options.should_stop && options.should_stop(); };
+  if (stopped()) return Status::Cancelled("interrupted before fitting; the state is complete");
   progress.phase = TrainProgress::Phase::kFit;
   auto fit = FitBooster(train, valid, options.fit, [&](const FitProgress& p) {
     progress.fit = p;
@@ -185,6 +187,7 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   manifest.metrics = MetricsOf(report.evaluation);
   manifest.feature_importance = report.feature_gain;
 
+  if (stopped()) return Status::Cancelled("interrupted after fitting; no version was stored");
   auto registry = inference::ModelRegistry::Open(options.models_dir);
   if (!registry.ok()) return registry.status();
   auto stored = (*registry)->Publish(std::move(manifest), *booster_bytes);

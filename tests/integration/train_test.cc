@@ -191,6 +191,21 @@ TEST_F(TrainTest, KilledTrainProcessResumesWithoutGapOrDuplicate) {
   EXPECT_EQ(a->ReadManifest(a_versions.back())->booster_sha256, b->ReadManifest(1)->booster_sha256);
 }
 
+TEST_F(TrainTest, StopRequestedAfterReplayStoresNoVersion) {
+  Produce(500, 10);
+  auto options = Options();
+  bool replay_done = false;
+  options.should_stop = [&] { return replay_done; };
+  auto r = training::RunTrainJob(Client(), options, [&](const training::TrainProgress& p) {
+    if (p.phase != training::TrainProgress::Phase::kReplay) replay_done = true;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  auto registry = inference::ModelRegistry::Open(options.models_dir).value();
+  EXPECT_TRUE(registry->Versions().value().empty()) << "Ctrl-C during fit publishes nothing";
+  EXPECT_EQ(StateDigest(options.state_dir).size(), 64u) << "the replayed state is kept";
+}
+
 TEST_F(TrainTest, SameStateAndParametersGiveAByteIdenticalBooster) {
   Produce(2500, 5);
   auto a = training::RunTrainJob(Client(), Options("a"));

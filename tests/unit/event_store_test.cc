@@ -421,6 +421,15 @@ TEST_F(EventStoreTest, DestroyRefusesADirectoryThatIsNotAStore) {
   EXPECT_TRUE(fs::exists(precious / "notes.log"));
 }
 
+TEST_F(EventStoreTest, DestroyLeavesAModelsDirectoryAlone) {
+  const fs::path models = dir_ / "models";
+  fs::create_directories(models / "v0001");
+  { std::ofstream(models / "CURRENT") << "1\n"; }  // the registry's promotion stack
+  EXPECT_THAT(EventStore::Destroy(models.string()),
+              HasError(StatusCode::kInvalidArgument, "not a RocksDB database"));
+  EXPECT_TRUE(fs::exists(models / "CURRENT"));
+}
+
 TEST_F(EventStoreTest, OpenRefusesANonEmptyDirectoryThatIsNotAStore) {
   const fs::path source_tree = dir_ / "state";
   fs::create_directories(source_tree);
