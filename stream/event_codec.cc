@@ -1,7 +1,5 @@
 #include "stream/event_codec.h"
 
-#include "common/json_writer.h"
-
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -13,6 +11,8 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include "common/json_writer.h"
 
 namespace kappa::stream {
 namespace {
@@ -621,19 +621,9 @@ std::optional<Rejection> CheckEnvelope(std::string_view value, size_t max_bytes)
 
 template <typename Number>
 void AppendNumber(Number n, std::string* out) {
-  std::array<char, 32> buf{};  // fits any int64 and any shortest double
+  std::array<char, 24> buf{};  // fits any int64
   const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n);
   out->append(buf.data(), end);
-}
-
-// JSON has no NaN or infinity; such values never pass CheckRanges(), and
-// null keeps the output parseable.
-void AppendDouble(double d, std::string* out) {
-  if (std::isfinite(d)) {
-    AppendNumber(d, out);
-  } else {
-    out->append("null");
-  }
 }
 
 template <typename T, typename AppendFn>
@@ -646,7 +636,9 @@ void AppendOptional(const std::optional<T>& v, AppendFn append, std::string* out
 }
 
 const auto kAppendInt = [](auto n, std::string* out) { AppendNumber(n, out); };
-const auto kAppendDouble = [](double d, std::string* out) { AppendDouble(d, out); };
+// JSON has no NaN or infinity (such values never pass CheckRanges()):
+// AppendJsonDouble writes null for them, keeping the output parseable.
+const auto kAppendDouble = [](double d, std::string* out) { AppendJsonDouble(d, out); };
 const auto kAppendString = [](const std::string& s, std::string* out) { AppendJsonString(s, out); };
 const auto kAppendChar = [](char c, std::string* out) {
   AppendJsonString(std::string_view(&c, 1), out);

@@ -6,18 +6,13 @@
 #include <charconv>
 #include <thread>
 
+#include "common/clock.h"
 #include "stream/event_codec.h"
 
 namespace kappa::stream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Paces sends to `rate` per second on an absolute schedule (no drift); after
 // a stall of more than a second it restarts the schedule instead of bursting.
@@ -82,7 +77,7 @@ PublishSummary PublishPassengers(Producer* producer, PassengerSource* source,
     }
     if (!*more) break;
     pacer.Wait(sent);
-    event.ts_ms = NowMs();
+    event.ts_ms = WallClockMs();
     value.clear();
     EncodeEvent(event, &value);
     const auto key_end = std::to_chars(key.data(), key.data() + key.size(), event.passenger_id).ptr;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/json_writer.h"
 #include "inference/feature_set.h"
 #include "inference/model_publisher.h"
@@ -15,12 +16,6 @@
 
 namespace kappa::training {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Gain per feature as a share of the total, largest first.
 std::vector<std::pair<std::string, double>> GainShares(const std::vector<double>& gain,
@@ -177,7 +172,7 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   if (!booster_bytes.ok()) return booster_bytes.status();
 
   inference::ModelManifest manifest;
-  manifest.created_ms = NowMs();
+  manifest.created_ms = WallClockMs();
   manifest.feature_set = std::string(set.name());
   manifest.feature_names = set.feature_names();
   manifest.feature_params = params;
