@@ -216,6 +216,17 @@ Result<std::vector<TopicPartitionOffset>> Consumer::Committed(
   return out;
 }
 
+Result<std::vector<TopicPartitionOffset>> Consumer::Assignment() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  KAPPA_RETURN_IF_ERROR(FromKafka(rd_kafka_assignment(rk_, &raw), "assignment"));
+  PartitionListHandle list(raw);
+  std::vector<TopicPartitionOffset> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, list->elems[i].partition, kOffsetStored});
+  }
+  return out;
+}
+
 Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
                                              std::chrono::milliseconds timeout) {
   Watermarks w;

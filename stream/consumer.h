@@ -113,6 +113,10 @@ class Consumer {
   Result<std::vector<TopicPartitionOffset>> Committed(
       std::span<const TopicPartitionOffset> partitions, std::chrono::milliseconds timeout);
 
+  // The partitions currently assigned to this consumer (by the group or
+  // Assign), with offset kOffsetStored.
+  Result<std::vector<TopicPartitionOffset>> Assignment();
+
   // Asks the broker for a partition's watermarks.
   Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
                                      std::chrono::milliseconds timeout);

@@ -323,6 +323,28 @@ TEST(CliTest, TrainStateAndModelsAsAUserRunsThem) {
   EXPECT_NE(bad_set.err.find("titanic-v1, titanic-v2"), std::string::npos) << bad_set.err;
   const auto no_state = RunProcess({KappaBinary(), "state", "--state-dir", dir.File("none")});
   EXPECT_EQ(no_state.exit_code, 2);
+
+  // infer scores everything up to the end with the current model (v0001).
+  const auto infer = RunProcess({KappaBinary(), "infer", "-b", broker.address(), "--models-dir",
+                                 models, "--until-end", "--metrics-port", "0"});
+  ASSERT_EQ(infer.exit_code, 0) << infer.err;
+  EXPECT_NE(infer.out.find("scored=800 "), std::string::npos) << infer.out;
+  EXPECT_NE(infer.err.find("scoring with model v1"), std::string::npos) << infer.err;
+}
+
+TEST(CliTest, InferWithoutAModelWaitsAndSaysSoThenStopsCleanly) {
+  TempDir dir;
+  BrokerProcess broker(dir);
+  ASSERT_TRUE(broker.ready());
+  BackgroundProcess infer({KappaBinary(), "infer", "-b", broker.address(), "--models-dir",
+                           dir.File("empty-models"), "--metrics-port", "0"},
+                          dir.File("infer"));
+  ASSERT_TRUE(
+      testing::Eventually([&] { return infer.Stderr().find("no model") != std::string::npos; },
+                          std::chrono::seconds(20)))
+      << infer.Stderr();
+  infer.Signal(SIGTERM);
+  EXPECT_EQ(infer.Wait(std::chrono::seconds(20)), 0) << infer.Stderr();
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+// `kappa infer`: live scoring and survived=1 alerts.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "cli/kafka_flags.h"
+#include "common/shutdown.h"
+#include "inference/live_scorer.h"
+#include "inference/model_registry.h"
+#include "monitoring/metrics_server.h"
+#include "monitoring/scoring_metrics.h"
+
+namespace kappa::cli {
+namespace {
+
+// The current model of the registry; waits (saying so) while there is none.
+Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry) {
+  auto last_notice = std::chrono::steady_clock::time_point{};
+  for (;;) {
+    auto current = registry.Current();
+    if (!current.ok()) return current.status();
+    if (*current) return registry.Load(**current);
+    if (std::chrono::steady_clock::now() - last_notice > std::chrono::seconds(10)) {
+      last_notice = std::chrono::steady_clock::now();
+      spdlog::info("no model in {} yet; waiting for `kappa train` to publish one", registry.dir());
+    }
+    if (WaitForShutdown(std::chrono::seconds(1))) {
+      return Status::Cancelled("stopped before a model was available");
+    }
+  }
+}
+
+}  // namespace
+
+int RunInfer(const Args& args) {
+  KafkaFlags kafka;
+  inference::LiveScorerOptions options;
+  std::string models_dir = "./models";
+  monitoring::MetricsServerOptions metrics_options{.port = 8000};
+  int64_t metrics_port = 8000;
+  int64_t batch = static_cast<int64_t>(options.max_batch);
+  CommandLine cl(
+      "kappa infer", "[options]",
+      "Scores passenger events live as a member of a consumer group on the events topic\n"
+      "(several instances share the partitions) and writes an alert for every passenger\n"
+      "predicted survived=1 to the alerts topic; bad events go to the DLQ.\n"
+      "At-least-once: a batch's offsets are committed only after the broker acknowledged\n"
+      "all its alerts and DLQ records, so a crash re-scores instead of losing events.\n"
+      "Scores with the current model of --models-dir, waiting (and saying so) while there\n"
+      "is none. Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in\n"
+      "flight, commits and exits; a second Ctrl-C exits at once.\n"
+      "Not yet: hot reload of new model versions and --exactly-once (coming with issue 4).");
+  cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
+  cl.AddSwitch("until-end",
+               "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
+               &options.until_end);
+  cl.AddInt("batch-size", 0, "N", "most events scored together (default 1000)", &batch, 1, 1000000);
+  cl.AddOption("threshold", 0, "P", "P(survived) at or above which to alert (default 0.5)",
+               [&](std::string_view v) -> Status {
+                 auto p = ParseDouble(v);
+                 if (!p.ok() || *p < 0 || *p > 1) {
+                   return Status::InvalidArgument("expected 0..1, got '" + std::string(v) + "'");
+                 }
+                 options.threshold = *p;
+                 return Status::Ok();
+               });
+  cl.AddInt("metrics-port", 0, "PORT", "Prometheus /metrics port (default 8000; 0 = none)",
+            &metrics_port, 0, 65535);
+  cl.AddString("metrics-bind", 0, "ADDRESS", "address of the metrics endpoint (default 0.0.0.0)",
+               &metrics_options.bind_address);
+  cl.AddString("topic", 't', "TOPIC", "events topic (default titanic-events)",
+               &options.events_topic);
+  cl.AddString("alerts-topic", 0, "TOPIC", "alerts topic (default titanic-alerts)",
+               &options.alerts_topic);
+  cl.AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
+               &options.dlq_topic);
+  AddKafkaFlags(&cl, &kafka);
+  cl.AddEpilog(
+      "The consumer group is kappa-infer; -X group.id=NAME overrides it.\n"
+      "Output (stdout, at the end): scored=N alerts=N dead_lettered=N batches=N seconds=S\n"
+      "Exit codes: 0 stopped cleanly; 1 runtime failure; 2 bad usage or configuration.");
+  auto help = cl.Parse(args);
+  if (!help.ok()) return ReportFailure("infer", help.status());
+  if (*help) return 0;
+  options.max_batch = static_cast<size_t>(batch);
+  options.group_id = kafka.group_id().value_or(options.group_id);
+  metrics_options.port = static_cast<int>(metrics_port);
+
+  InstallShutdownHandlers();
+  auto server = monitoring::MetricsServer::Start(metrics_options);
+  if (!server.ok()) return ReportFailure("infer", server.status());
+  monitoring::ScoringMetrics metrics((*server)->registry());
+  if ((*server)->port() != 0) {
+    spdlog::info("metrics on http://{}:{}/metrics", metrics_options.bind_address,
+                 (*server)->port());
+  }
+  auto registry = inference::ModelRegistry::Open(models_dir);
+  if (!registry.ok()) return ReportFailure("infer", registry.status());
+  auto model = WaitForModel(**registry);
+  if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
+    spdlog::info("{}", model.status().message());  // a clean stop, not a failure
+    return 0;
+  }
+  if (!model.ok()) return ReportFailure("infer", model.status());
+  spdlog::info("scoring with model v{} ({})", (*model)->version(),
+               (*model)->manifest().feature_set);
+
+  inference::LiveScorer scorer(ResolveKafka(kafka), options, &metrics);
+  auto summary = scorer.Run(model->get(), ShutdownRequested);
+  if (!summary.ok()) return ReportFailure("infer", summary.status());
+  std::printf("%s\n", summary->ToString().c_str());
+  return 0;
+}
+
+}  // namespace kappa::cli

@@ -1,0 +1,65 @@
+// LiveScorer: the loop of `kappa infer`. A consumer-group member on the
+// events topic that, batch by batch, decodes events (bad ones to the DLQ),
+// scores them with the current model, writes an alert for every predicted
+// survived=1, and commits the batch's offsets only after the broker has
+// acknowledged every alert and DLQ record of that batch: at-least-once, so
+// a crash at any point re-scores rather than loses.
+//
+// Threading: Run() uses its consumer and producer on the calling thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "inference/model.h"
+#include "monitoring/scoring_metrics.h"
+#include "stream/kafka_options.h"
+
+namespace kappa::inference {
+
+struct LiveScorerOptions {
+  std::string events_topic{stream::kEventsTopic};
+  std::string alerts_topic{stream::kAlertsTopic};
+  std::string dlq_topic{stream::kDeadLetterTopic};
+  std::string group_id = "kappa-infer";
+  size_t max_batch = 1000;  // events scored together
+  // How long a poll waits for the first event of a batch; what else is
+  // already fetched joins the batch without waiting, so latency stays low at
+  // 20 events/s and batches grow by themselves under load.
+  std::chrono::milliseconds poll_wait{100};
+  double threshold = 0.5;  // P(survived) >= threshold writes an alert
+  // Stop once every assigned partition reached the end offset it had when
+  // the run started (for tests and benchmarks).
+  bool until_end = false;
+  std::chrono::milliseconds delivery_timeout{30000};
+};
+
+struct ScoringSummary {
+  uint64_t scored = 0;
+  uint64_t alerts = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t batches = 0;
+  double seconds = 0;
+  std::string ToString() const;  // "scored=… alerts=… dead_lettered=… batches=… seconds=…"
+};
+
+class LiveScorer {
+ public:
+  LiveScorer(stream::KafkaClientOptions client, LiveScorerOptions options,
+             monitoring::ScoringMetrics* metrics);
+
+  // Scores with `model` until should_stop() (or, with until_end, the end).
+  // Errors: Kafka failures, alerts or DLQ records not acknowledged (nothing
+  // past them is committed).
+  Result<ScoringSummary> Run(Model* model, const std::function<bool()>& should_stop);
+
+ private:
+  stream::KafkaClientOptions client_;
+  LiveScorerOptions options_;
+  monitoring::ScoringMetrics* metrics_;
+};
+
+}  // namespace kappa::inference

@@ -1,0 +1,62 @@
+#include "monitoring/scoring_metrics.h"
+
+namespace kappa::monitoring {
+namespace {
+
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+}
+
+prometheus::Histogram::BucketBoundaries BatchBuckets() {
+  return {1, 10, 50, 100, 500, 1000, 5000, 10000};
+}
+
+}  // namespace
+
+ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
+    : processed(prometheus::BuildCounter()
+                    .Name("transactions_processed_total")
+                    .Help("Passenger events scored")
+                    .Register(r)
+                    .Add({})),
+      survived(prometheus::BuildCounter()
+                   .Name("survived_detected_total")
+                   .Help("Passenger events predicted survived=1 (alerts written)")
+                   .Register(r)
+                   .Add({})),
+      latency(prometheus::BuildHistogram()
+                  .Name("processing_latency_seconds")
+                  .Help("Time to decode, featurize and score one batch")
+                  .Register(r)
+                  .Add({}, LatencyBuckets())),
+      survival_rate(prometheus::BuildGauge()
+                        .Name("survival_rate")
+                        .Help("Percent of scored events predicted survived=1")
+                        .Register(r)
+                        .Add({})),
+      dead_lettered(prometheus::BuildCounter()
+                        .Name("kappa_dead_lettered_total")
+                        .Help("Bad events sent to the dead-letter topic")
+                        .Register(r)
+                        .Add({})),
+      model_version(prometheus::BuildGauge()
+                        .Name("kappa_model_version")
+                        .Help("Version of the model scoring now (0: none)")
+                        .Register(r)
+                        .Add({})),
+      batch_size(prometheus::BuildHistogram()
+                     .Name("kappa_batch_size")
+                     .Help("Events per scored batch")
+                     .Register(r)
+                     .Add({}, BatchBuckets())) {}
+
+void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived) {
+  latency.Observe(seconds);
+  batch_size.Observe(static_cast<double>(events));
+  processed.Increment(static_cast<double>(events));
+  survived.Increment(static_cast<double>(predicted_survived));
+  const double total = processed.Value();
+  survival_rate.Set(total > 0 ? 100.0 * survived.Value() / total : 0.0);
+}
+
+}  // namespace kappa::monitoring

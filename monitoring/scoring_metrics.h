@@ -1,0 +1,37 @@
+// ScoringMetrics: the live-inference metrics. The first four keep the seed
+// demo's names and meanings, so its PromQL queries and dashboards work:
+//   transactions_processed_total  counter  events scored
+//   survived_detected_total       counter  events predicted survived=1
+//   processing_latency_seconds    histogram  per batch: decode, features, predict
+//   survival_rate                 gauge    percent of scored events predicted 1
+// New metrics use the kappa_ prefix:
+//   kappa_dead_lettered_total     counter  events sent to the DLQ
+//   kappa_model_version           gauge    version of the model scoring now
+//   kappa_batch_size              histogram  events per scored batch
+// Families are created once on the given registry; prometheus-cpp metrics
+// are thread-safe to update.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace kappa::monitoring {
+
+struct ScoringMetrics {
+  explicit ScoringMetrics(prometheus::Registry& registry);
+
+  prometheus::Counter& processed;
+  prometheus::Counter& survived;
+  prometheus::Histogram& latency;
+  prometheus::Gauge& survival_rate;
+  prometheus::Counter& dead_lettered;
+  prometheus::Gauge& model_version;
+  prometheus::Histogram& batch_size;
+
+  // Counts a scored batch and updates survival_rate.
+  void RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived);
+};
+
+}  // namespace kappa::monitoring
