@@ -39,7 +39,13 @@ LiveScorer::LiveScorer(stream::KafkaClientOptions client, LiveScorerOptions opti
 
 Result<ScoringSummary> LiveScorer::Run(Model* model, const std::function<bool()>& should_stop) {
   const auto start = Clock::now();
-  auto consumer = stream::Consumer::Create({.client = client_,
+  // A member that dies without leaving (kill -9) holds its partitions for
+  // session.timeout.ms; librdkafka's 45 s default would stall failover and
+  // restarts that long (the embedded broker even waits for it after a clean
+  // LeaveGroup). 10 s was Kafka's own default before 3.0. -X overrides it.
+  stream::KafkaClientOptions client = client_;
+  client.properties.insert(client.properties.begin(), {"session.timeout.ms", "10000"});
+  auto consumer = stream::Consumer::Create({.client = client,
                                             .group_id = options_.group_id,
                                             .report_partition_eof = options_.until_end});
   if (!consumer.ok()) return consumer.status();
