@@ -10,19 +10,25 @@
 #include "common/shutdown.h"
 #include "inference/live_scorer.h"
 #include "inference/model_registry.h"
+#include "inference/model_watcher.h"
 #include "monitoring/metrics_server.h"
 #include "monitoring/scoring_metrics.h"
 
 namespace kappa::cli {
 namespace {
 
-// The current model of the registry; waits (saying so) while there is none.
-Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry) {
+// The current model of the registry, else the current one announced on the
+// models topic; waits (saying so) while there is none.
+Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
+                                                       inference::ModelWatcher* watcher) {
   auto last_notice = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto current = registry.Current();
     if (!current.ok()) return current.status();
     if (*current) return registry.Load(**current);
+    auto announced = watcher->PollNewCurrent(std::chrono::milliseconds(0), "");
+    if (!announced.ok()) return announced.status();
+    if (*announced) return std::move(announced).value();
     if (std::chrono::steady_clock::now() - last_notice > std::chrono::seconds(10)) {
       last_notice = std::chrono::steady_clock::now();
       spdlog::info("no model in {} yet; waiting for `kappa train` to publish one", registry.dir());
@@ -39,6 +45,7 @@ int RunInfer(const Args& args) {
   KafkaFlags kafka;
   inference::LiveScorerOptions options;
   std::string models_dir = "./models";
+  std::string models_topic{stream::kModelsTopic};
   monitoring::MetricsServerOptions metrics_options{.port = 8000};
   int64_t metrics_port = 8000;
   int64_t batch = static_cast<int64_t>(options.max_batch);
@@ -49,10 +56,14 @@ int RunInfer(const Args& args) {
       "predicted survived=1 to the alerts topic; bad events go to the DLQ.\n"
       "At-least-once: a batch's offsets are committed only after the broker acknowledged\n"
       "all its alerts and DLQ records, so a crash re-scores instead of losing events.\n"
-      "Scores with the current model of --models-dir, waiting (and saying so) while there\n"
-      "is none. Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in\n"
-      "flight, commits and exits; a second Ctrl-C exits at once.\n"
-      "Not yet: hot reload of new model versions and --exactly-once (coming with issue 4).");
+      "Starts with the current model of --models-dir (else the current one announced on\n"
+      "the models topic), waiting and saying so while there is none. New versions made\n"
+      "current (train, models promote/rollback) arrive on the models topic and are\n"
+      "verified and swapped in between two batches, without stopping; a version that\n"
+      "fails verification is refused and the old one keeps serving.\n"
+      "Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in flight,\n"
+      "commits and exits; a second Ctrl-C exits at once.\n"
+      "Not yet: --exactly-once (coming with issue 4).");
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
@@ -77,10 +88,13 @@ int RunInfer(const Args& args) {
                &options.alerts_topic);
   cl.AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
                &options.dlq_topic);
+  cl.AddString("models-topic", 0, "TOPIC", "model announcements (default titanic-models)",
+               &models_topic);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "The consumer group is kappa-infer; -X group.id=NAME overrides it.\n"
-      "Output (stdout, at the end): scored=N alerts=N dead_lettered=N batches=N seconds=S\n"
+      "Output (stdout, at the end): scored=N alerts=N dead_lettered=N batches=N reloads=N\n"
+      "                             seconds=S\n"
       "Exit codes: 0 stopped cleanly; 1 runtime failure; 2 bad usage or configuration.");
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("infer", help.status());
@@ -99,7 +113,9 @@ int RunInfer(const Args& args) {
   }
   auto registry = inference::ModelRegistry::Open(models_dir);
   if (!registry.ok()) return ReportFailure("infer", registry.status());
-  auto model = WaitForModel(**registry);
+  auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic);
+  if (!watcher.ok()) return ReportFailure("infer", watcher.status());
+  auto model = WaitForModel(**registry, watcher->get());
   if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
     spdlog::info("{}", model.status().message());  // a clean stop, not a failure
     return 0;
@@ -109,7 +125,7 @@ int RunInfer(const Args& args) {
                (*model)->manifest().feature_set);
 
   inference::LiveScorer scorer(ResolveKafka(kafka), options, &metrics);
-  auto summary = scorer.Run(model->get(), ShutdownRequested);
+  auto summary = scorer.Run(std::move(model).value(), watcher->get(), ShutdownRequested);
   if (!summary.ok()) return ReportFailure("infer", summary.status());
   std::printf("%s\n", summary->ToString().c_str());
   return 0;

@@ -29,15 +29,16 @@ struct ScoredBatch {
 }  // namespace
 
 std::string ScoringSummary::ToString() const {
-  return fmt::format("scored={} alerts={} dead_lettered={} batches={} seconds={:.3f}", scored,
-                     alerts, dead_lettered, batches, seconds);
+  return fmt::format("scored={} alerts={} dead_lettered={} batches={} reloads={} seconds={:.3f}",
+                     scored, alerts, dead_lettered, batches, reloads, seconds);
 }
 
 LiveScorer::LiveScorer(stream::KafkaClientOptions client, LiveScorerOptions options,
                        monitoring::ScoringMetrics* metrics)
     : client_(std::move(client)), options_(std::move(options)), metrics_(metrics) {}
 
-Result<ScoringSummary> LiveScorer::Run(Model* model, const std::function<bool()>& should_stop) {
+Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatcher* watcher,
+                                       const std::function<bool()>& should_stop) {
   const auto start = Clock::now();
   // A member that dies without leaving (kill -9) holds its partitions for
   // session.timeout.ms; librdkafka's 45 s default would stall failover and
@@ -76,7 +77,24 @@ Result<ScoringSummary> LiveScorer::Run(Model* model, const std::function<bool()>
   std::array<char, 24> key{};
   ScoringSummary summary;
 
+  uint64_t refused_seen = watcher != nullptr ? watcher->refused() : 0;
   while (!should_stop()) {
+    // Between two batches: the only place the model may change.
+    if (watcher != nullptr) {
+      auto fresh =
+          watcher->PollNewCurrent(std::chrono::milliseconds(0), model->manifest().booster_sha256);
+      if (!fresh.ok()) return fresh.status();
+      metrics_->reload_failures.Increment(static_cast<double>(watcher->refused() - refused_seen));
+      refused_seen = watcher->refused();
+      if (*fresh) {
+        spdlog::info("hot reload: model v{} -> v{} ({})", model->version(), (*fresh)->version(),
+                     (*fresh)->manifest().feature_set);
+        model = std::move(fresh).value();
+        metrics_->model_version.Set(model->version());
+        metrics_->reloads.Increment();
+        ++summary.reloads;
+      }
+    }
     messages.clear();
     eofs.clear();
     KAPPA_RETURN_IF_ERROR(

@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "inference/model.h"
+#include "inference/model_watcher.h"
 #include "monitoring/scoring_metrics.h"
 #include "stream/kafka_options.h"
 
@@ -42,8 +43,10 @@ struct ScoringSummary {
   uint64_t alerts = 0;
   uint64_t dead_lettered = 0;
   uint64_t batches = 0;
+  uint64_t reloads = 0;  // model versions swapped in
   double seconds = 0;
-  std::string ToString() const;  // "scored=… alerts=… dead_lettered=… batches=… seconds=…"
+  // "scored=… alerts=… dead_lettered=… batches=… reloads=… seconds=…"
+  std::string ToString() const;
 };
 
 class LiveScorer {
@@ -52,9 +55,12 @@ class LiveScorer {
              monitoring::ScoringMetrics* metrics);
 
   // Scores with `model` until should_stop() (or, with until_end, the end).
-  // Errors: Kafka failures, alerts or DLQ records not acknowledged (nothing
-  // past them is committed).
-  Result<ScoringSummary> Run(Model* model, const std::function<bool()>& should_stop);
+  // With a `watcher`, a newly announced current version is verified and
+  // swapped in between two batches (hot reload); each alert names the
+  // version that scored it. Errors: Kafka failures, alerts or DLQ records
+  // not acknowledged (nothing past them is committed).
+  Result<ScoringSummary> Run(std::unique_ptr<Model> model, ModelWatcher* watcher,
+                             const std::function<bool()>& should_stop);
 
  private:
   stream::KafkaClientOptions client_;

@@ -48,7 +48,17 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                      .Name("kappa_batch_size")
                      .Help("Events per scored batch")
                      .Register(r)
-                     .Add({}, BatchBuckets())) {}
+                     .Add({}, BatchBuckets())),
+      reloads(prometheus::BuildCounter()
+                  .Name("kappa_model_reloads_total")
+                  .Help("Model versions swapped in without stopping")
+                  .Register(r)
+                  .Add({})),
+      reload_failures(prometheus::BuildCounter()
+                          .Name("kappa_model_reload_failures_total")
+                          .Help("Announced model versions refused by verification")
+                          .Register(r)
+                          .Add({})) {}
 
 void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived) {
   latency.Observe(seconds);

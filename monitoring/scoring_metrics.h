@@ -8,6 +8,8 @@
 //   kappa_dead_lettered_total     counter  events sent to the DLQ
 //   kappa_model_version           gauge    version of the model scoring now
 //   kappa_batch_size              histogram  events per scored batch
+//   kappa_model_reloads_total     counter  model versions swapped in live
+//   kappa_model_reload_failures_total  counter  versions refused (verification failed)
 // Families are created once on the given registry; prometheus-cpp metrics
 // are thread-safe to update.
 #pragma once
@@ -29,6 +31,8 @@ struct ScoringMetrics {
   prometheus::Counter& dead_lettered;
   prometheus::Gauge& model_version;
   prometheus::Histogram& batch_size;
+  prometheus::Counter& reloads;
+  prometheus::Counter& reload_failures;
 
   // Counts a scored batch and updates survival_rate.
   void RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived);

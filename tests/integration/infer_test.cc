@@ -4,15 +4,19 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "inference/live_scorer.h"
+#include "inference/model_publisher.h"
 #include "inference/model_registry.h"
 #include "monitoring/metrics_server.h"
 #include "stream/event_codec.h"
 #include "stream/passenger_publisher.h"
 #include "tests/support/broker_fixture.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "training/train_job.h"
 
@@ -61,7 +65,7 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   }
   ASSERT_EQ(valid.size(), kEvents);
   std::vector<float> p;
-  ASSERT_TRUE(model_->Score(valid, &p).ok());
+  ASSERT_TRUE(model_->Score(valid, &p).ok());  // before Run takes the model
   std::map<int64_t, float> expected;
   for (size_t i = 0; i < valid.size(); ++i) {
     if (p[i] >= 0.5f) expected[valid[i].passenger_id] = p[i];
@@ -72,7 +76,7 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   auto server = monitoring::MetricsServer::Start({}).value();
   monitoring::ScoringMetrics metrics(server->registry());
   inference::LiveScorer scorer(Client(), {.group_id = "infer-test", .until_end = true}, &metrics);
-  auto summary = scorer.Run(model_.get(), [] { return false; });
+  auto summary = scorer.Run(std::move(model_), nullptr, [] { return false; });
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->scored, kEvents);
   EXPECT_EQ(summary->dead_lettered, 2u);
@@ -95,7 +99,13 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   }
   EXPECT_EQ(seen.size(), expected.size());
 
-  EXPECT_EQ(ReadTopic("titanic-events-dlq", 2).size(), 2u);
+  // Both jobs dead-letter what they cannot read: the training replay in
+  // SetUp and this run each sent the 2 bad events.
+  const auto dlq = ReadTopic("titanic-events-dlq", 4);
+  ASSERT_EQ(dlq.size(), 4u);
+  std::map<std::string, int> copies;
+  for (const auto& d : dlq) ++copies[d.Header("kappa.source.offset").value_or("?")];
+  for (const auto& [offset, n] : copies) EXPECT_EQ(n, 2) << "offset " << offset;
   EXPECT_EQ(metrics.processed.Value(), static_cast<double>(kEvents));
   EXPECT_EQ(metrics.survived.Value(), static_cast<double>(expected.size()));
   EXPECT_EQ(metrics.dead_lettered.Value(), 2.0);
@@ -113,6 +123,137 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
         consumer->QueryWatermarks("titanic-events", c.partition, std::chrono::seconds(10));
     EXPECT_EQ(c.offset, w->high) << "partition " << c.partition;
   }
+}
+
+TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
+  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models").value();
+  const auto& manifest = model_->manifest();
+  std::string tampered = model_->booster_bytes();
+  tampered[tampered.size() / 2] ^= 0x5a;  // the manifest's sha256 no longer matches
+  ASSERT_TRUE(
+      inference::PublishModel(Client(), "titanic-models", manifest, tampered, "promoted", true)
+          .ok());
+  std::unique_ptr<inference::Model> got;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto r = watcher->PollNewCurrent(std::chrono::milliseconds(100), "");
+        EXPECT_TRUE(r.ok());
+        return watcher->refused() > 0;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(watcher->refused(), 1u);
+  // An announcement that is not current changes nothing.
+  ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
+                                      "published", false)
+                  .ok());
+  // The genuine artifact, announced current, is handed out verified...
+  ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
+                                      "promoted", true)
+                  .ok());
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto r = watcher->PollNewCurrent(std::chrono::milliseconds(100), "");
+        if (r.ok() && *r) got = std::move(r).value();
+        return got != nullptr;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(got->version(), 1);
+  EXPECT_EQ(watcher->refused(), 1u);
+  // ...and not again to an instance that already serves it.
+  ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
+                                      "promoted", true)
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto again = watcher->PollNewCurrent(std::chrono::milliseconds(500), manifest.booster_sha256);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, nullptr);
+}
+
+TEST_F(InferTest, HotReloadSwitchesVersionsBetweenBatchesWithoutSkippingOrRescoring) {
+  auto server = monitoring::MetricsServer::Start({}).value();
+  monitoring::ScoringMetrics metrics(server->registry());
+  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models");
+  ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+  inference::LiveScorer scorer(Client(), {.group_id = "reload-test", .max_batch = 200}, &metrics);
+  std::atomic<bool> stop{false};
+  Result<inference::ScoringSummary> summary = Status::Internal("not run");
+  std::thread runner([&] {
+    summary = scorer.Run(std::move(model_), watcher->get(), [&] { return stop.load(); });
+  });
+  ASSERT_TRUE(testing::Eventually([&] { return metrics.processed.Value() >= kEvents; },
+                                  std::chrono::seconds(60)));
+
+  // Train v2 (another feature set) and announce it as current, mid-stream.
+  training::TrainJobOptions train;
+  train.state_dir = dir_.File("state");
+  train.models_dir = dir_.File("models");
+  train.feature_set = "titanic-v2";
+  train.fit.max_rounds = 40;
+  auto v2 = training::RunTrainJob(Client(), train);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  ASSERT_EQ(v2->manifest.version, 2);
+  // The scorer polls the models topic between batches, also while idle.
+  ASSERT_TRUE(
+      testing::Eventually([&] { return metrics.reloads.Value() >= 1; }, std::chrono::seconds(60)));
+  constexpr uint64_t kMore = 1000;
+  auto producer = MakeProducer();
+  auto source = stream::MakeGeneratorSource({.seed = 22, .first_id = 100000});
+  ASSERT_EQ(stream::PublishPassengers(producer.get(), source.get(), {.rate = 0, .count = kMore},
+                                      [] { return false; })
+                .acknowledged,
+            kMore);
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return metrics.processed.Value() >= kEvents + kMore && metrics.reloads.Value() >= 1; },
+      std::chrono::seconds(60)));
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->scored, kEvents + kMore) << "every event scored exactly once";
+  EXPECT_EQ(summary->reloads, 1u);
+  EXPECT_EQ(metrics.model_version.Value(), 2.0);
+
+  // Each alert carries exactly what the version it names predicts.
+  auto registry = inference::ModelRegistry::Open(dir_.File("models")).value();
+  std::map<int, std::unique_ptr<inference::Model>> models;
+  models[1] = registry->Load(1).value();
+  models[2] = registry->Load(2).value();
+  std::map<int64_t, stream::PassengerEvent> events;
+  stream::EventDecoder decoder;
+  for (const auto& r : ReadTopic("titanic-events", kEvents + kMore + 2)) {
+    stream::PassengerEvent e;
+    if (!decoder.Decode(r.value, &e)) events[e.passenger_id] = e;
+  }
+  ASSERT_EQ(events.size(), kEvents + kMore);
+  const auto alerts = ReadTopic("titanic-alerts", summary->alerts);
+  ASSERT_EQ(alerts.size(), summary->alerts);
+  simdjson::dom::parser parser;
+  std::set<int64_t> ids;
+  std::map<int64_t, std::pair<int64_t, int64_t>> last_by_partition;  // offset, version
+  std::map<int64_t, int> count_by_version;
+  for (const auto& a : alerts) {
+    simdjson::dom::element doc = parser.parse(*a.value);
+    const int64_t id = doc["PassengerId"].get_int64();
+    const int64_t version = doc["model_version"].get_int64();
+    const int64_t partition = doc["partition"].get_int64();
+    const int64_t offset = doc["offset"].get_int64();
+    EXPECT_TRUE(ids.insert(id).second) << "scored twice: " << id;
+    ASSERT_TRUE(version == 1 || version == 2) << version;
+    ++count_by_version[static_cast<int>(version)];
+    std::vector<float> p;
+    ASSERT_TRUE(models[static_cast<int>(version)]->Score({&events.at(id), 1}, &p).ok());
+    EXPECT_FLOAT_EQ(static_cast<float>(doc["probability"].get_double().value()), p[0]);
+    EXPECT_EQ(std::string_view(doc["feature_set"].get_string().value()),
+              version == 1 ? "titanic-v1" : "titanic-v2");
+    // Events before the switch are scored by v1, events produced after it by v2.
+    EXPECT_EQ(version, id >= 100000 ? 2 : 1) << "passenger " << id;
+    auto& last = last_by_partition[partition];
+    if (offset > last.first) {
+      EXPECT_GE(version, last.second) << "no step back to v1 after v2 in partition " << partition;
+      last = {offset, version};
+    }
+  }
+  EXPECT_GT(count_by_version[1], 0);
+  EXPECT_GT(count_by_version[2], 0);
 }
 
 }  // namespace

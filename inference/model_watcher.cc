@@ -1,0 +1,57 @@
+#include "inference/model_watcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <vector>
+
+#include "inference/model_publisher.h"
+
+namespace kappa::inference {
+
+Result<std::unique_ptr<ModelWatcher>> ModelWatcher::Start(const stream::KafkaClientOptions& client,
+                                                          const std::string& topic) {
+  stream::KafkaClientOptions options = client;
+  // Models are ~100 KB to a few MB per record.
+  options.properties.insert(
+      options.properties.begin(),
+      {{"fetch.message.max.bytes", "67108864"}, {"receive.message.max.bytes", "134217728"}});
+  auto consumer = stream::Consumer::Create({.client = options});
+  if (!consumer.ok()) return consumer.status();
+  auto partitions = (*consumer)->PartitionCount(topic, std::chrono::seconds(10));
+  if (!partitions.ok()) return partitions.status();
+  std::vector<stream::TopicPartitionOffset> assignment;
+  for (int32_t p = 0; p < *partitions; ++p) {
+    assignment.push_back({topic, p, stream::kOffsetBeginning});
+  }
+  KAPPA_RETURN_IF_ERROR((*consumer)->Assign(assignment));
+  return std::unique_ptr<ModelWatcher>(new ModelWatcher(std::move(consumer).value()));
+}
+
+Result<std::unique_ptr<Model>> ModelWatcher::PollNewCurrent(std::chrono::milliseconds wait,
+                                                            const std::string& serving_sha256) {
+  std::vector<stream::Message> records;
+  KAPPA_RETURN_IF_ERROR(consumer_->Poll(64, wait, &records));
+  // Only the latest announcement matters: verify just that one.
+  const stream::Message* latest = nullptr;
+  for (const auto& r : records) {
+    if (r.header(kHeaderModelCurrent) == std::optional<std::string_view>("true")) latest = &r;
+  }
+  if (latest == nullptr || !latest->value()) return std::unique_ptr<Model>();
+  auto message = DecodeModelMessage(*latest->value());
+  Status refused;
+  if (message.ok()) {
+    if (message->manifest.booster_sha256 == serving_sha256) return std::unique_ptr<Model>();
+    auto model = Model::FromArtifact(std::move(message->manifest), std::move(message->booster_ubj));
+    if (model.ok()) return std::move(model).value();
+    refused = model.status();
+  } else {
+    refused = message.status();
+  }
+  ++refused_;
+  spdlog::error("refusing model from {} offset {}: {} (the current model keeps serving)",
+                latest->topic(), latest->offset(), refused.message());
+  return std::unique_ptr<Model>();
+}
+
+}  // namespace kappa::inference
