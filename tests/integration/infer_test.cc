@@ -2,6 +2,7 @@
 // model's own survived=1 predictions, bad events reach the DLQ, offsets are
 // committed to the end, and the seed's metrics count what happened.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <atomic>
@@ -123,6 +124,74 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
         consumer->QueryWatermarks("titanic-events", c.partition, std::chrono::seconds(10));
     EXPECT_EQ(c.offset, w->high) << "partition " << c.partition;
   }
+}
+
+TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
+  // Which passengers deserve an alert, by the model itself.
+  stream::EventDecoder decoder;
+  std::vector<stream::PassengerEvent> valid;
+  for (const auto& r : ReadTopic("titanic-events", kEvents + 2)) {
+    stream::PassengerEvent e;
+    if (!decoder.Decode(r.value, &e)) valid.push_back(e);
+  }
+  std::vector<float> p;
+  ASSERT_TRUE(model_->Score(valid, &p).ok());
+  std::set<int64_t> expected;
+  for (size_t i = 0; i < valid.size(); ++i) {
+    if (p[i] >= 0.5f) expected.insert(valid[i].passenger_id);
+  }
+
+  // A slow broker (30 ms per response) and small batches keep the first run
+  // busy long enough to be killed in the middle.
+  ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(30)).ok());
+  const std::vector<std::string> infer = {testing::KappaBinary(),
+                                          "infer",
+                                          "-b",
+                                          bootstrap(),
+                                          "--models-dir",
+                                          dir_.File("models"),
+                                          "--metrics-port",
+                                          "0",
+                                          "--batch-size",
+                                          "50",
+                                          "-X",
+                                          "session.timeout.ms=6000",
+                                          "-X",
+                                          "group.id=crash-test"};
+  {
+    testing::BackgroundProcess first(infer, dir_.File("infer-1"));
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          auto consumer = stream::Consumer::Create({.client = Client()});
+          auto w = (*consumer)->QueryWatermarks("titanic-alerts", 0, std::chrono::seconds(5));
+          return w.ok() && w->high > 20;  // some alerts are out
+        },
+        std::chrono::seconds(60)))
+        << first.Stderr();
+    first.Signal(SIGKILL);
+    ASSERT_EQ(first.Wait(std::chrono::seconds(20)), 128 + SIGKILL);
+  }
+  ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(0)).ok());
+  std::vector<std::string> resume = infer;
+  resume.push_back("--until-end");
+  const auto second = testing::RunProcess(resume, "", std::chrono::seconds(120));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+
+  // Every passenger the model flags has an alert; duplicates are allowed
+  // (at-least-once), alerts for anyone else are not.
+  std::set<int64_t> alerted;
+  simdjson::dom::parser parser;
+  auto consumer = stream::Consumer::Create({.client = Client()}).value();
+  int64_t total = 0;
+  for (int32_t part = 0; part < 3; ++part) {
+    total += consumer->QueryWatermarks("titanic-alerts", part, std::chrono::seconds(5))->high;
+  }
+  for (const auto& a : ReadTopic("titanic-alerts", static_cast<size_t>(total))) {
+    simdjson::dom::element doc = parser.parse(*a.value);
+    alerted.insert(doc["PassengerId"].get_int64().value());
+  }
+  EXPECT_EQ(alerted, expected) << "no alert lost, none invented";
+  EXPECT_GE(static_cast<size_t>(total), expected.size());
 }
 
 TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
