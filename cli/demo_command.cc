@@ -128,8 +128,7 @@ int RunDemo(const Args& args) {
       ++counts.consumed;
       if (auto rejection = decoder.Decode(m.value(), &event)) {
         ++counts.dead_lettered;
-        KAPPA_RETURN_IF_ERROR(
-            dlq.Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, *rejection));
+        KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
         continue;
       }
       ++counts.valid;

@@ -44,11 +44,10 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // session.timeout.ms; librdkafka's 45 s default would stall failover and
   // restarts that long (the embedded broker even waits for it after a clean
   // LeaveGroup). 10 s was Kafka's own default before 3.0. -X overrides it.
-  stream::KafkaClientOptions client = client_;
-  client.properties.insert(client.properties.begin(), {"session.timeout.ms", "10000"});
-  auto consumer = stream::Consumer::Create({.client = client,
-                                            .group_id = options_.group_id,
-                                            .report_partition_eof = options_.until_end});
+  auto consumer = stream::Consumer::Create(
+      {.client = stream::WithDefaults(client_, {{"session.timeout.ms", "10000"}}),
+       .group_id = options_.group_id,
+       .report_partition_eof = options_.until_end});
   if (!consumer.ok()) return consumer.status();
   auto producer = stream::Producer::Create({.client = client_});
   if (!producer.ok()) return producer.status();
@@ -113,8 +112,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         stream::PassengerEvent& event = batch.events.emplace_back();
         if (auto rejection = decoder.Decode(m.value(), &event)) {
           batch.events.pop_back();
-          KAPPA_RETURN_IF_ERROR(
-              dlq.Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, *rejection));
+          KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
           ++summary.dead_lettered;
           metrics_->dead_lettered.Increment();
           continue;

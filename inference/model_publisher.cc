@@ -10,12 +10,11 @@ namespace kappa::inference {
 Status PublishModel(const stream::KafkaClientOptions& client, const std::string& topic,
                     const ModelManifest& manifest, std::string_view booster_ubj,
                     std::string_view action, bool current, std::chrono::milliseconds timeout) {
-  stream::KafkaClientOptions options = client;
   // Boosters are ~100 KB to a few MB: compress, and allow large messages
   // (the brokers' own limit still applies; docker-compose raises it).
-  options.properties.insert(options.properties.begin(),
-                            {{"compression.type", "zstd"}, {"message.max.bytes", "67108864"}});
-  auto producer = stream::Producer::Create({.client = options});
+  auto producer = stream::Producer::Create(
+      {.client = stream::WithDefaults(
+           client, {{"compression.type", "zstd"}, {"message.max.bytes", "67108864"}})});
   if (!producer.ok()) return producer.status();
   const std::string value = EncodeModelMessage(manifest, booster_ubj);
   const std::string version = std::to_string(manifest.version);

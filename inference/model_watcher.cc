@@ -11,12 +11,10 @@ namespace kappa::inference {
 
 Result<std::unique_ptr<ModelWatcher>> ModelWatcher::Start(const stream::KafkaClientOptions& client,
                                                           const std::string& topic) {
-  stream::KafkaClientOptions options = client;
   // Models are ~100 KB to a few MB per record.
-  options.properties.insert(
-      options.properties.begin(),
-      {{"fetch.message.max.bytes", "67108864"}, {"receive.message.max.bytes", "134217728"}});
-  auto consumer = stream::Consumer::Create({.client = options});
+  auto consumer = stream::Consumer::Create(
+      {.client = stream::WithDefaults(client, {{"fetch.message.max.bytes", "67108864"},
+                                               {"receive.message.max.bytes", "134217728"}})});
   if (!consumer.ok()) return consumer.status();
   auto partitions = (*consumer)->PartitionCount(topic, std::chrono::seconds(10));
   if (!partitions.ok()) return partitions.status();

@@ -28,4 +28,8 @@ Status DeadLetterWriter::Send(const SourceRecord& record, const Rejection& rejec
   return Status::Ok();
 }
 
+Status DeadLetterWriter::Send(const Message& m, const Rejection& rejection, void* opaque) {
+  return Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, rejection, opaque);
+}
+
 }  // namespace kappa::stream

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "stream/consumer.h"
 #include "stream/passenger_event.h"
 #include "stream/producer.h"
 
@@ -45,6 +46,8 @@ class DeadLetterWriter {
   DeadLetterWriter(Producer* producer, std::string topic);
 
   Status Send(const SourceRecord& record, const Rejection& rejection, void* opaque = nullptr);
+  // The same, for a record as consumed.
+  Status Send(const Message& message, const Rejection& rejection, void* opaque = nullptr);
 
   const std::string& topic() const { return topic_; }
   uint64_t sent() const { return sent_; }

@@ -30,6 +30,10 @@ struct KafkaClientOptions {
   std::vector<KafkaProperty> properties;
 };
 
+// `client` with `defaults` placed before the user's -X properties, so a
+// component's own default (e.g. a larger fetch size) still yields to -X.
+KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProperty> defaults);
+
 // Parses "key=value" (the value may contain '='). InvalidArgument if there is
 // no '=' or the key is empty.
 Result<KafkaProperty> ParseKafkaProperty(std::string_view text);

@@ -6,6 +6,12 @@
 
 namespace kappa::stream {
 
+KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProperty> defaults) {
+  defaults.insert(defaults.end(), client.properties.begin(), client.properties.end());
+  client.properties = std::move(defaults);
+  return client;
+}
+
 Result<KafkaProperty> ParseKafkaProperty(std::string_view text) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0) {

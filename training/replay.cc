@@ -44,10 +44,9 @@ Result<ReplayResult> ReplayIntoState(
   // consumer queue): 1M events replayed at ~200k events/s, ~410k/s with
   // this (scripts/bench). Memory stays bounded by queued.max.messages.kbytes
   // (64 MB by default). A user's -X still overrides it.
-  stream::KafkaClientOptions replay_client = client;
-  replay_client.properties.insert(replay_client.properties.begin(),
-                                  {"queued.min.messages", "1000000"});
-  auto consumer = stream::Consumer::Create({.client = replay_client, .report_partition_eof = true});
+  auto consumer = stream::Consumer::Create(
+      {.client = stream::WithDefaults(client, {{"queued.min.messages", "1000000"}}),
+       .report_partition_eof = true});
   if (!consumer.ok()) return consumer.status();
   const auto timeout = std::chrono::seconds(10);
   auto partition_count = (*consumer)->PartitionCount(options.topic, timeout);
@@ -143,8 +142,7 @@ Result<ReplayResult> ReplayIntoState(
       if (ps.done || m.offset() >= ps.report.end_offset) continue;  // beyond the snapshot
       if (m.offset() < ps.checkpoint.next_offset) continue;         // already stored (a rewind)
       if (auto rejection = decoder.Decode(m.value(), &event)) {
-        KAPPA_RETURN_IF_ERROR(
-            dlq.Send({m.topic(), m.partition(), m.offset(), m.key(), m.value()}, *rejection));
+        KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
         ++ps.report.dead_lettered;
         ++ps.checkpoint.dead_lettered;
         ++dead_in_batch;
