@@ -22,11 +22,12 @@ int RunBroker(const Args& args) {
       "the other kappa commands) can use it. It is IN-MEMORY: everything is lost when it\n"
       "stops, and it keeps only about 5 MB per partition (older records are dropped, like\n"
       "retention). It is for development and tests; production uses Kafka.\n\n"
-      "Creates titanic-events, titanic-alerts and titanic-events-dlq with --partitions\n"
-      "partitions and titanic-models with one; other topics are created on first use.\n"
+      "Creates titanic-events, titanic-alerts, titanic-events-dlq and titanic-infer-progress\n"
+      "with --partitions partitions and titanic-models with one; other topics are created\n"
+      "on first use.\n"
       "Prints the bootstrap address on stdout and writes it to the address file, where\n"
       "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.");
-  cl.AddInt("partitions", 'p', "N", "partitions of the events, alerts and DLQ topics (default 3)",
+  cl.AddInt("partitions", 'p', "N", "partitions of the events, alerts, DLQ and progress topics\n(default 3)",
             &partitions, 1, 1000);
   cl.AddInt("broker-count", 0, "N", "brokers in the cluster (default 1)", &broker_count, 1, 9);
   cl.AddString("address-file", 0, "PATH",

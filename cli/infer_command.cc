@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <array>
 #include <cstdio>
 
 #include "cli/command_line.h"
@@ -39,6 +42,12 @@ Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelReg
   }
 }
 
+std::string HostName() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "localhost";
+  return name.data();
+}
+
 }  // namespace
 
 int RunInfer(const Args& args) {
@@ -54,20 +63,32 @@ int RunInfer(const Args& args) {
       "Scores passenger events live as a member of a consumer group on the events topic\n"
       "(several instances share the partitions) and writes an alert for every passenger\n"
       "predicted survived=1 to the alerts topic; bad events go to the DLQ.\n"
-      "At-least-once: a batch's offsets are committed only after the broker acknowledged\n"
-      "all its alerts and DLQ records, so a crash re-scores instead of losing events.\n"
+      "At-least-once by default: a batch's offsets are committed only after the broker\n"
+      "acknowledged all its alerts and DLQ records, so a crash re-scores instead of losing\n"
+      "events. --exactly-once makes each batch one Kafka transaction: alerts, DLQ records,\n"
+      "consumer offsets and a progress record per partition (--progress-topic) commit\n"
+      "together, so read_committed readers see each event's alert once; an aborted batch\n"
+      "is scored again.\n"
       "Starts with the current model of --models-dir (else the current one announced on\n"
       "the models topic), waiting and saying so while there is none. New versions made\n"
       "current (train, models promote/rollback) arrive on the models topic and are\n"
       "verified and swapped in between two batches, without stopping; a version that\n"
       "fails verification is refused and the old one keeps serving.\n"
       "Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in flight,\n"
-      "commits and exits; a second Ctrl-C exits at once.\n"
-      "Not yet: --exactly-once (coming with issue 4).");
+      "commits and exits; a second Ctrl-C exits at once.");
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
                &options.until_end);
+  cl.AddSwitch("exactly-once", "one Kafka transaction per batch (see above)", &options.exactly_once);
+  cl.AddString("transactional-id", 0, "ID",
+               "with --exactly-once: this instance's transactional.id; unique per\n"
+               "instance, the same across its restarts (default\n"
+               "kappa-infer-<group>-<hostname>)",
+               &options.transactional_id);
+  cl.AddString("progress-topic", 0, "TOPIC",
+               "with --exactly-once: progress records (default\ntitanic-infer-progress)",
+               &options.progress_topic);
   cl.AddInt("batch-size", 0, "N", "most events scored together (default 1000)", &batch, 1, 1000000);
   cl.AddOption("threshold", 0, "P", "P(survived) at or above which to alert (default 0.5)",
                [&](std::string_view v) -> Status {
@@ -94,13 +115,16 @@ int RunInfer(const Args& args) {
   cl.AddEpilog(
       "The consumer group is kappa-infer; -X group.id=NAME overrides it.\n"
       "Output (stdout, at the end): scored=N alerts=N dead_lettered=N batches=N reloads=N\n"
-      "                             seconds=S\n"
+      "                             aborted=N seconds=S\n"
       "Exit codes: 0 stopped cleanly; 1 runtime failure; 2 bad usage or configuration.");
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("infer", help.status());
   if (*help) return 0;
   options.max_batch = static_cast<size_t>(batch);
   options.group_id = kafka.group_id().value_or(options.group_id);
+  if (options.exactly_once && options.transactional_id.empty()) {
+    options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();
+  }
   metrics_options.port = static_cast<int>(metrics_port);
 
   InstallShutdownHandlers();

@@ -48,12 +48,15 @@ class [[nodiscard]] Status {
 
   // A librdkafka error, keeping its code and its fatal/retriable flags so that
   // callers can decide whether to retry, rewind or give up.
+  // `txn_requires_abort`: the current transaction cannot commit and must be
+  // aborted (its input is then processed again).
   static Status Kafka(std::string msg, int32_t kafka_code, bool retriable = false,
-                      bool fatal = false) {
+                      bool fatal = false, bool txn_requires_abort = false) {
     Status s(StatusCode::kKafkaError, std::move(msg));
     s.kafka_code_ = kafka_code;
     s.retriable_ = retriable;
     s.fatal_ = fatal;
+    s.txn_requires_abort_ = txn_requires_abort;
     return s;
   }
 
@@ -63,6 +66,7 @@ class [[nodiscard]] Status {
   int32_t kafka_code() const { return kafka_code_; }
   bool retriable() const { return retriable_; }
   bool fatal() const { return fatal_; }
+  bool txn_requires_abort() const { return txn_requires_abort_; }
 
   // Returns a copy whose message is prefixed with `context: `.
   Status WithContext(std::string_view context) const {
@@ -86,6 +90,7 @@ class [[nodiscard]] Status {
   int32_t kafka_code_ = 0;
   bool retriable_ = false;
   bool fatal_ = false;
+  bool txn_requires_abort_ = false;
 };
 
 const char* StatusCodeName(StatusCode code);

@@ -5,6 +5,19 @@
 // acknowledged every alert and DLQ record of that batch: at-least-once, so
 // a crash at any point re-scores rather than loses.
 //
+// With exactly_once, each batch is one Kafka transaction (consume-transform-
+// produce): its alerts, DLQ records, progress records (stream/progress_log.h)
+// and consumer offsets commit together or not at all; an abortable error
+// aborts the transaction and rewinds the batch's partitions to score them
+// again; being fenced (another producer took the transactional id) ends the
+// run with an error.
+//
+// Rebalances: partitions are only taken away inside a poll, and every batch
+// is committed before the next poll, so nothing is uncommitted at a revoke;
+// records polled in the same call before the revoke are dropped
+// (stream::Consumer::Poll), so no alert is written for a partition that is no
+// longer ours.
+//
 // Threading: Run() uses its consumer and producer on the calling thread only.
 #pragma once
 
@@ -36,6 +49,12 @@ struct LiveScorerOptions {
   // the run started (for tests and benchmarks).
   bool until_end = false;
   std::chrono::milliseconds delivery_timeout{30000};
+  // Kafka transactions per batch; needs transactional_id (unique per
+  // instance and stable across its restarts, so a restart fences the
+  // previous incarnation and aborts its open transaction).
+  bool exactly_once = false;
+  std::string transactional_id;
+  std::string progress_topic{stream::kInferProgressTopic};
 };
 
 struct ScoringSummary {
@@ -44,8 +63,9 @@ struct ScoringSummary {
   uint64_t dead_lettered = 0;
   uint64_t batches = 0;
   uint64_t reloads = 0;  // model versions swapped in
+  uint64_t aborted = 0;  // exactly-once batches aborted and scored again
   double seconds = 0;
-  // "scored=… alerts=… dead_lettered=… batches=… reloads=… seconds=…"
+  // "scored=… alerts=… dead_lettered=… batches=… reloads=… aborted=… seconds=…"
   std::string ToString() const;
 };
 
@@ -58,7 +78,8 @@ class LiveScorer {
   // With a `watcher`, a newly announced current version is verified and
   // swapped in between two batches (hot reload); each alert names the
   // version that scored it. Errors: Kafka failures, alerts or DLQ records
-  // not acknowledged (nothing past them is committed).
+  // not acknowledged (nothing past them is committed), a fenced producer,
+  // InvalidArgument for exactly_once without a transactional id.
   Result<ScoringSummary> Run(std::unique_ptr<Model> model, ModelWatcher* watcher,
                              const std::function<bool()>& should_stop);
 

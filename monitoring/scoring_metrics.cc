@@ -58,7 +58,13 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                           .Name("kappa_model_reload_failures_total")
                           .Help("Announced model versions refused by verification")
                           .Register(r)
-                          .Add({})) {}
+                          .Add({})),
+      transactions_aborted(prometheus::BuildCounter()
+                               .Name("kappa_transactions_aborted_total")
+                               .Help("Exactly-once batches whose transaction was aborted (their "
+                                     "events are scored again)")
+                               .Register(r)
+                               .Add({})) {}
 
 void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived) {
   latency.Observe(seconds);

@@ -10,6 +10,7 @@
 //   kappa_batch_size              histogram  events per scored batch
 //   kappa_model_reloads_total     counter  model versions swapped in live
 //   kappa_model_reload_failures_total  counter  versions refused (verification failed)
+//   kappa_transactions_aborted_total   counter  --exactly-once batches aborted and redone
 // Families are created once on the given registry; prometheus-cpp metrics
 // are thread-safe to update.
 #pragma once
@@ -33,6 +34,7 @@ struct ScoringMetrics {
   prometheus::Histogram& batch_size;
   prometheus::Counter& reloads;
   prometheus::Counter& reload_failures;
+  prometheus::Counter& transactions_aborted;
 
   // Counts a scored batch and updates survival_rate.
   void RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <exception>
 #include <utility>
 
 #include "stream/rdkafka_handles.h"
@@ -21,6 +22,18 @@ PartitionListHandle ToList(std::span<const TopicPartitionOffset> partitions) {
         tp.offset;
   }
   return list;
+}
+
+// librdkafka reports per-partition errors of commit/seek/pause in the list.
+Status FirstPartitionError(const rd_kafka_topic_partition_list_t* list, const char* what) {
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return FromKafka(e.err, std::string(what) + " " + e.topic + " [" +
+                                  std::to_string(e.partition) + "]");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -84,8 +97,23 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
   defaults.emplace_back("group.id", consumer->options_.group_id.empty()
                                         ? "kappa-assign-only"
                                         : consumer->options_.group_id);
+  if (consumer->options_.statistics_interval.count() > 0) {
+    defaults.emplace_back("statistics.interval.ms",
+                          std::to_string(consumer->options_.statistics_interval.count()));
+  }
   auto conf = internal::MakeConf(consumer->options_.client, defaults);
   if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), consumer.get());
+  rd_kafka_conf_set_rebalance_cb(
+      conf->get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t* partitions,
+                      void* opaque) { OnRebalance(rk, err, partitions, opaque); });
+  if (consumer->options_.on_statistics) {
+    rd_kafka_conf_set_stats_cb(conf->get(), [](rd_kafka_t* rk, char* json, size_t len,
+                                               void* opaque) -> int {
+      return OnStatistics(rk, json, len, opaque);
+    });
+  }
   auto rk = internal::NewClient(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!rk.ok()) return rk.status();
   consumer->rk_ = std::move(rk).value().release();
@@ -93,6 +121,52 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
   rd_kafka_poll_set_consumer(consumer->rk_);
   consumer->queue_ = rd_kafka_queue_get_consumer(consumer->rk_);
   return consumer;
+}
+
+// Runs inside rd_kafka_consumer_poll (or close) on the owner thread.
+void Consumer::OnRebalance(rd_kafka_s* rk, int err, void* raw, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(raw);
+  std::vector<TopicPartitionOffset> list;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& e = partitions->elems[i];
+    list.push_back({e.topic, e.partition, kOffsetStored});
+  }
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (self->options_.on_assign) {
+      Status s;
+      try {  // exceptions must not cross librdkafka's C frames
+        s = self->options_.on_assign(&list);
+      } catch (const std::exception& e) {
+        s = Status::Internal(std::string("on_assign threw: ") + e.what());
+      }
+      if (!s.ok() && self->rebalance_error_.ok()) self->rebalance_error_ = s;
+    }
+    auto assign = ToList(list);
+    const Status s = FromKafka(rd_kafka_assign(rk, assign.get()), "assign");
+    if (!s.ok() && self->rebalance_error_.ok()) self->rebalance_error_ = s;
+    return;
+  }
+  ++self->revocations_;
+  if (self->options_.on_revoke) {
+    try {
+      self->options_.on_revoke(list);
+    } catch (const std::exception& e) {
+      spdlog::error("on_revoke threw: {}", e.what());
+    }
+  }
+  const Status s = FromKafka(rd_kafka_assign(rk, nullptr), "unassign");
+  if (!s.ok()) spdlog::warn("{}", s.message());
+}
+
+int Consumer::OnStatistics(rd_kafka_s* /*rk*/, char* json, size_t json_len, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  try {
+    self->options_.on_statistics(std::string_view(json, json_len));
+  } catch (const std::exception& e) {
+    spdlog::error("statistics callback threw: {}", e.what());
+  }
+  return 0;  // librdkafka frees the JSON
 }
 
 Consumer::~Consumer() {
@@ -137,6 +211,7 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
   // cost at high rates. Both serve rebalance events of the consumer queue.
   scratch_.resize(max_messages);
   size_t n = 0;
+  uint64_t revocations_seen = revocations_;
   if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk_, static_cast<int>(timeout.count()))) {
     scratch_[n++] = first;
     if (subscribed_) {
@@ -145,6 +220,14 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
       // members take one record per call.
       while (n < max_messages) {
         rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, 0);
+        if (revocations_ != revocations_seen) {
+          // The call revoked partitions before returning msg: what was taken
+          // before belongs to the old assignment and is read again by the
+          // partitions' next owner.
+          revocations_seen = revocations_;
+          for (size_t i = 0; i < n; ++i) rd_kafka_message_destroy(scratch_[i]);
+          n = 0;
+        }
         if (msg == nullptr) break;
         scratch_[n++] = msg;
       }
@@ -186,21 +269,36 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
     }
     spdlog::warn("consume {} [{}]: {} (retrying)", where, partition, rd_kafka_err2str(err));
   }
+  if (error.ok() && !rebalance_error_.ok()) error = std::exchange(rebalance_error_, Status::Ok());
   return error;
+}
+
+Status Consumer::Pause(std::span<const TopicPartitionOffset> partitions) {
+  auto list = ToList(partitions);
+  KAPPA_RETURN_IF_ERROR(FromKafka(rd_kafka_pause_partitions(rk_, list.get()), "pause"));
+  return FirstPartitionError(list.get(), "pause");
+}
+
+Status Consumer::Resume(std::span<const TopicPartitionOffset> partitions) {
+  auto list = ToList(partitions);
+  KAPPA_RETURN_IF_ERROR(FromKafka(rd_kafka_resume_partitions(rk_, list.get()), "resume"));
+  return FirstPartitionError(list.get(), "resume");
+}
+
+Status Consumer::Seek(std::span<const TopicPartitionOffset> offsets,
+                      std::chrono::milliseconds timeout) {
+  if (offsets.empty()) return Status::Ok();
+  auto list = ToList(offsets);
+  KAPPA_RETURN_IF_ERROR(internal::FromKafkaError(
+      rd_kafka_seek_partitions(rk_, list.get(), static_cast<int>(timeout.count())), "seek"));
+  return FirstPartitionError(list.get(), "seek");
 }
 
 Status Consumer::Commit(std::span<const TopicPartitionOffset> offsets) {
   if (offsets.empty()) return Status::Ok();
   auto list = ToList(offsets);
   KAPPA_RETURN_IF_ERROR(FromKafka(rd_kafka_commit(rk_, list.get(), 0), "commit"));
-  for (int i = 0; i < list->cnt; ++i) {
-    const auto& e = list->elems[i];
-    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return FromKafka(e.err,
-                       "commit " + std::string(e.topic) + " [" + std::to_string(e.partition) + "]");
-    }
-  }
-  return Status::Ok();
+  return FirstPartitionError(list.get(), "commit");
 }
 
 Result<std::vector<TopicPartitionOffset>> Consumer::Committed(

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,24 +26,13 @@
 
 #include "common/status.h"
 #include "stream/kafka_options.h"
+#include "stream/topic_partition.h"
 
 struct rd_kafka_s;
 struct rd_kafka_message_s;
 struct rd_kafka_queue_s;
 
 namespace kappa::stream {
-
-// Special offsets, as librdkafka defines them.
-inline constexpr int64_t kOffsetBeginning = -2;
-inline constexpr int64_t kOffsetEnd = -1;
-inline constexpr int64_t kOffsetStored = -1000;
-
-struct TopicPartitionOffset {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = kOffsetBeginning;
-  bool operator==(const TopicPartitionOffset&) const = default;
-};
 
 // Low (log start) and high (next offset to be written) watermarks.
 struct Watermarks {
@@ -86,6 +76,20 @@ struct ConsumerOptions {
   // replay needs it: the last offsets of a partition may be transaction
   // markers that never arrive as records).
   bool report_partition_eof = false;
+
+  // Group members: called inside Poll when the group assigns partitions,
+  // before anything is fetched from them. It may set each partition's start
+  // offset (kOffsetStored, the default, means the group's committed offset).
+  // An error stops nothing by itself: the Poll that ran it returns it.
+  std::function<Status(std::vector<TopicPartitionOffset>* assigned)> on_assign;
+  // Called inside Poll before partitions are taken away. Rebalancing is
+  // eager: every partition is revoked, then the new set assigned.
+  std::function<void(std::span<const TopicPartitionOffset> revoked)> on_revoke;
+
+  // Every `statistics_interval` (0 = never), librdkafka's statistics JSON
+  // (STATISTICS.md) is handed to on_statistics inside Poll.
+  std::chrono::milliseconds statistics_interval{0};
+  std::function<void(std::string_view json)> on_statistics;
 };
 
 class Consumer {
@@ -100,7 +104,9 @@ class Consumer {
   Status Assign(std::span<const TopicPartitionOffset> partitions);
 
   // Appends up to `max_messages` records to *batch, waiting at most `timeout`
-  // for the first. Transient errors (a broker down) are logged and retried
+  // for the first. Rebalance callbacks run inside Poll; records taken in the
+  // same call before a revoke are dropped, so a batch never holds records of
+  // a partition that was taken away (its next owner reads them again). Transient errors (a broker down) are logged and retried
   // by librdkafka, not returned; fatal errors, unknown topics and corrupt
   // records are returned. With report_partition_eof, each end of partition reached is
   // appended to *eofs (offset = the partition's end) when eofs is given.
@@ -109,6 +115,15 @@ class Consumer {
 
   // Synchronously commits `offsets` (each the NEXT offset to read).
   Status Commit(std::span<const TopicPartitionOffset> offsets);
+  // Stops fetching `partitions` (and drops what was prefetched from them)
+  // until Resume; Poll still serves rebalances meanwhile. The pause outlives
+  // a revoke, so resume partitions before they are revoked.
+  Status Pause(std::span<const TopicPartitionOffset> partitions);
+  Status Resume(std::span<const TopicPartitionOffset> partitions);
+  // Moves the fetch position of assigned partitions to `offsets`; records
+  // already fetched past them are discarded (used to redo an aborted
+  // transaction's input).
+  Status Seek(std::span<const TopicPartitionOffset> offsets, std::chrono::milliseconds timeout);
   // Committed offsets of the group for these partitions (offset < 0: none).
   Result<std::vector<TopicPartitionOffset>> Committed(
       std::span<const TopicPartitionOffset> partitions, std::chrono::milliseconds timeout);
@@ -128,6 +143,9 @@ class Consumer {
 
  private:
   explicit Consumer(ConsumerOptions options);
+  friend class Producer;  // the group metadata of a transaction's offsets
+  static void OnRebalance(rd_kafka_s* rk, int err, void* partitions, void* opaque);
+  static int OnStatistics(rd_kafka_s* rk, char* json, size_t json_len, void* opaque);
 
   ConsumerOptions options_;
   rd_kafka_s* rk_ = nullptr;                  // owned
@@ -135,6 +153,8 @@ class Consumer {
   std::vector<rd_kafka_message_s*> scratch_;  // reused by Poll
   bool closed_ = false;
   bool subscribed_ = false;  // group member: no batch polling (see Poll)
+  uint64_t revocations_ = 0;  // rebalances that took partitions away
+  Status rebalance_error_;    // from on_assign, returned by Poll
 };
 
 }  // namespace kappa::stream

@@ -5,7 +5,7 @@
 // when it stops), and it keeps only about 5 MB per partition (older records
 // are dropped, as retention would). Production uses Kafka.
 //
-// Start() creates the project's topics: events, alerts and DLQ with
+// Start() creates the project's topics: events, alerts, DLQ and infer progress with
 // `partitions` partitions, models with one (model versions must stay in
 // order). Other topics are auto-created on first use.
 //
@@ -32,7 +32,8 @@ struct EmbeddedBrokerOptions {
   int broker_count = 1;
   // Topics created with `partitions` partitions.
   std::vector<std::string> topics = {std::string(kEventsTopic), std::string(kAlertsTopic),
-                                     std::string(kDeadLetterTopic)};
+                                     std::string(kDeadLetterTopic),
+                                     std::string(kInferProgressTopic)};
   // Topics created with a single partition.
   std::vector<std::string> single_partition_topics = {std::string(kModelsTopic)};
 };

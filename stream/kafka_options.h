@@ -18,6 +18,8 @@ inline constexpr std::string_view kEventsTopic = "titanic-events";
 inline constexpr std::string_view kAlertsTopic = "titanic-alerts";
 inline constexpr std::string_view kDeadLetterTopic = "titanic-events-dlq";
 inline constexpr std::string_view kModelsTopic = "titanic-models";
+// Where `kappa infer --exactly-once` records its progress (stream/progress_log.h).
+inline constexpr std::string_view kInferProgressTopic = "titanic-infer-progress";
 
 // One librdkafka property, as given with `-X key=value`.
 using KafkaProperty = std::pair<std::string, std::string>;

@@ -5,6 +5,7 @@
 #include <array>
 #include <exception>
 
+#include "stream/consumer.h"
 #include "stream/rdkafka_handles.h"
 
 namespace kappa::stream {
@@ -15,8 +16,11 @@ Producer::Producer(ProducerOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<Producer>> Producer::Create(ProducerOptions options) {
   std::unique_ptr<Producer> producer(new Producer(std::move(options)));
-  auto conf = internal::MakeConf(producer->options_.client,
-                                 {{"enable.idempotence", "true"}, {"linger.ms", "5"}});
+  std::vector<KafkaProperty> defaults = {{"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  if (!producer->options_.transactional_id.empty()) {
+    defaults.emplace_back("transactional.id", producer->options_.transactional_id);
+  }
+  auto conf = internal::MakeConf(producer->options_.client, defaults);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), [](rd_kafka_t* rk, const rd_kafka_message_t* msg,
@@ -108,6 +112,42 @@ Status Producer::Flush(std::chrono::milliseconds timeout) {
                            " ms");
   }
   return FromKafka(err, "flush");
+}
+
+Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
+  return internal::FromKafkaError(
+      rd_kafka_init_transactions(rk_, static_cast<int>(timeout.count())), "init transactions");
+}
+
+Status Producer::BeginTransaction() {
+  return internal::FromKafkaError(rd_kafka_begin_transaction(rk_), "begin transaction");
+}
+
+Status Producer::SendOffsetsToTransaction(std::span<const TopicPartitionOffset> offsets,
+                                          const Consumer& consumer,
+                                          std::chrono::milliseconds timeout) {
+  if (offsets.empty()) return Status::Ok();
+  internal::PartitionListHandle list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& tp : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+        tp.offset;
+  }
+  rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer.rk_);
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
+      rk_, list.get(), group, static_cast<int>(timeout.count()));
+  rd_kafka_consumer_group_metadata_destroy(group);
+  return internal::FromKafkaError(error, "send offsets to transaction");
+}
+
+Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  return internal::FromKafkaError(
+      rd_kafka_commit_transaction(rk_, static_cast<int>(timeout.count())), "commit transaction");
+}
+
+Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  return internal::FromKafkaError(
+      rd_kafka_abort_transaction(rk_, static_cast<int>(timeout.count())), "abort transaction");
 }
 
 int Producer::InFlight() const { return rd_kafka_outq_len(rk_); }

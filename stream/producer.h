@@ -6,6 +6,12 @@
 // never silently lost. Idempotence is on by default, so librdkafka's retries
 // do not duplicate or reorder messages.
 //
+// Transactions (ProducerOptions::transactional_id set): InitTransactions once,
+// then Begin / Send... / SendOffsetsToTransaction / Commit per unit of work;
+// on an error with txn_requires_abort(), AbortTransaction and redo the work.
+// A fatal error (fenced by a newer producer with the same transactional id)
+// ends the producer's life.
+//
 // Threading: one owner thread calls Send/Poll/Flush; delivery callbacks run
 // on that thread, inside those calls. stats() may be read from any thread.
 // The destructor flushes for up to `close_timeout` and logs what remains.
@@ -23,6 +29,7 @@
 
 #include "common/status.h"
 #include "stream/kafka_options.h"
+#include "stream/topic_partition.h"
 
 struct rd_kafka_s;
 
@@ -49,6 +56,10 @@ struct DeliveryReport {
 
 struct ProducerOptions {
   KafkaClientOptions client;
+  // Non-empty: a transactional producer with this transactional.id (a
+  // `-X transactional.id=` still wins). Every Send must then happen inside
+  // a transaction.
+  std::string transactional_id;
   // Called once per message, on the thread calling Send/Poll/Flush.
   // Must not throw.
   std::function<void(const DeliveryReport&)> on_delivery;
@@ -60,6 +71,8 @@ struct ProducerStats {
   std::atomic<uint64_t> acknowledged{0};  // confirmed by the broker
   std::atomic<uint64_t> failed{0};        // definitively not delivered
 };
+
+class Consumer;
 
 class Producer {
  public:
@@ -84,6 +97,21 @@ class Producer {
   // Waits until every sent message is acknowledged or failed. Timeout when
   // messages are still in flight after `timeout`.
   Status Flush(std::chrono::milliseconds timeout);
+
+  // Transactions (transactional producers only). Errors keep librdkafka's
+  // flags: retriable() (call again), txn_requires_abort() (abort, redo),
+  // fatal() (fenced or broken: give up).
+  Status InitTransactions(std::chrono::milliseconds timeout);
+  Status BeginTransaction();
+  // Commits `offsets` (next offsets to read) for `consumer`'s group as part
+  // of the transaction, with its group metadata so that a member fenced by
+  // a rebalance cannot commit (KIP-447).
+  Status SendOffsetsToTransaction(std::span<const TopicPartitionOffset> offsets,
+                                  const Consumer& consumer, std::chrono::milliseconds timeout);
+  // Flushes, then commits. A delivery failure makes it fail with
+  // txn_requires_abort().
+  Status CommitTransaction(std::chrono::milliseconds timeout);
+  Status AbortTransaction(std::chrono::milliseconds timeout);
 
   // Messages sent but not yet acknowledged or failed.
   int InFlight() const;

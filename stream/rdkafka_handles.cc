@@ -96,7 +96,8 @@ Status FromKafkaError(rd_kafka_error_t* error, std::string_view context) {
   ErrorHandle owned(error);
   return Status::Kafka(std::string(context) + ": " + rd_kafka_error_string(error),
                        rd_kafka_error_code(error), rd_kafka_error_is_retriable(error) != 0,
-                       rd_kafka_error_is_fatal(error) != 0);
+                       rd_kafka_error_is_fatal(error) != 0,
+                       rd_kafka_error_txn_requires_abort(error) != 0);
 }
 
 }  // namespace internal

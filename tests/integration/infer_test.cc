@@ -16,7 +16,7 @@
 #include "monitoring/metrics_server.h"
 #include "stream/event_codec.h"
 #include "stream/passenger_publisher.h"
-#include "tests/support/broker_fixture.h"
+#include "tests/support/scoring_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "training/train_job.h"
@@ -24,53 +24,11 @@
 namespace kappa {
 namespace {
 
-class InferTest : public testing::EmbeddedBrokerTest {
- protected:
-  void SetUp() override {
-    EmbeddedBrokerTest::SetUp();
-    auto producer = MakeProducer();
-    auto source = stream::MakeGeneratorSource({.seed = 21});
-    ASSERT_EQ(stream::PublishPassengers(producer.get(), source.get(), {.rate = 0, .count = kEvents},
-                                        [] { return false; })
-                  .acknowledged,
-              kEvents);
-    for (const char* bad : {"not json", R"({"PassengerId":5,"Pclass":9,"Sex":"male"})"}) {
-      ASSERT_TRUE(producer->Send("titanic-events", "bad", std::string_view(bad)).ok());
-    }
-    ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
-    training::TrainJobOptions train;
-    train.state_dir = dir_.File("state");
-    train.models_dir = dir_.File("models");
-    train.fit.max_rounds = 40;
-    train.publish = false;
-    ASSERT_TRUE(training::RunTrainJob(Client(), train).ok());
-    auto model = inference::ModelRegistry::Open(train.models_dir).value()->Load(1);
-    ASSERT_TRUE(model.ok());
-    model_ = std::move(model).value();
-  }
-
-  static constexpr uint64_t kEvents = 3000;
-  testing::TempDir dir_;
-  std::unique_ptr<inference::Model> model_;
-};
+using InferTest = testing::ScoringTest;
 
 TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   // What the model itself says about every event in the topic.
-  const auto events = ReadTopic("titanic-events", kEvents + 2);
-  ASSERT_EQ(events.size(), kEvents + 2);
-  stream::EventDecoder decoder;
-  std::vector<stream::PassengerEvent> valid;
-  for (const auto& r : events) {
-    stream::PassengerEvent e;
-    if (!decoder.Decode(r.value, &e)) valid.push_back(e);
-  }
-  ASSERT_EQ(valid.size(), kEvents);
-  std::vector<float> p;
-  ASSERT_TRUE(model_->Score(valid, &p).ok());  // before Run takes the model
-  std::map<int64_t, float> expected;
-  for (size_t i = 0; i < valid.size(); ++i) {
-    if (p[i] >= 0.5f) expected[valid[i].passenger_id] = p[i];
-  }
+  std::map<int64_t, float> expected = ExpectedAlerts();
   ASSERT_GT(expected.size(), 100u);
   ASSERT_LT(expected.size(), kEvents);
 
@@ -128,18 +86,8 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
 
 TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
   // Which passengers deserve an alert, by the model itself.
-  stream::EventDecoder decoder;
-  std::vector<stream::PassengerEvent> valid;
-  for (const auto& r : ReadTopic("titanic-events", kEvents + 2)) {
-    stream::PassengerEvent e;
-    if (!decoder.Decode(r.value, &e)) valid.push_back(e);
-  }
-  std::vector<float> p;
-  ASSERT_TRUE(model_->Score(valid, &p).ok());
   std::set<int64_t> expected;
-  for (size_t i = 0; i < valid.size(); ++i) {
-    if (p[i] >= 0.5f) expected.insert(valid[i].passenger_id);
-  }
+  for (const auto& [id, p] : ExpectedAlerts()) expected.insert(id);
 
   // A slow broker (30 ms per response) and small batches keep the first run
   // busy long enough to be killed in the middle.
@@ -149,7 +97,7 @@ TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
                                           "-b",
                                           bootstrap(),
                                           "--models-dir",
-                                          dir_.File("models"),
+                                          models_dir(),
                                           "--metrics-port",
                                           "0",
                                           "--batch-size",
@@ -181,17 +129,13 @@ TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
   // (at-least-once), alerts for anyone else are not.
   std::set<int64_t> alerted;
   simdjson::dom::parser parser;
-  auto consumer = stream::Consumer::Create({.client = Client()}).value();
-  int64_t total = 0;
-  for (int32_t part = 0; part < 3; ++part) {
-    total += consumer->QueryWatermarks("titanic-alerts", part, std::chrono::seconds(5))->high;
-  }
-  for (const auto& a : ReadTopic("titanic-alerts", static_cast<size_t>(total))) {
+  const size_t total = TopicSize("titanic-alerts");
+  for (const auto& a : ReadTopic("titanic-alerts", total)) {
     simdjson::dom::element doc = parser.parse(*a.value);
     alerted.insert(doc["PassengerId"].get_int64().value());
   }
   EXPECT_EQ(alerted, expected) << "no alert lost, none invented";
-  EXPECT_GE(static_cast<size_t>(total), expected.size());
+  EXPECT_GE(total, expected.size());
 }
 
 TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
@@ -255,7 +199,7 @@ TEST_F(InferTest, HotReloadSwitchesVersionsBetweenBatchesWithoutSkippingOrRescor
   // Train v2 (another feature set) and announce it as current, mid-stream.
   training::TrainJobOptions train;
   train.state_dir = dir_.File("state");
-  train.models_dir = dir_.File("models");
+  train.models_dir = models_dir();
   train.feature_set = "titanic-v2";
   train.fit.max_rounds = 40;
   auto v2 = training::RunTrainJob(Client(), train);
@@ -282,7 +226,7 @@ TEST_F(InferTest, HotReloadSwitchesVersionsBetweenBatchesWithoutSkippingOrRescor
   EXPECT_EQ(metrics.model_version.Value(), 2.0);
 
   // Each alert carries exactly what the version it names predicts.
-  auto registry = inference::ModelRegistry::Open(dir_.File("models")).value();
+  auto registry = inference::ModelRegistry::Open(models_dir()).value();
   std::map<int, std::unique_ptr<inference::Model>> models;
   models[1] = registry->Load(1).value();
   models[2] = registry->Load(2).value();

@@ -32,6 +32,21 @@ std::unique_ptr<stream::Producer> EmbeddedBrokerTest::MakeProducer(
   return producer.ok() ? std::move(producer).value() : nullptr;
 }
 
+size_t EmbeddedBrokerTest::TopicSize(const std::string& topic) {
+  auto consumer = stream::Consumer::Create({.client = Client()});
+  EXPECT_TRUE(consumer.ok()) << consumer.status().ToString();
+  if (!consumer.ok()) return 0;
+  auto partitions = (*consumer)->PartitionCount(topic, std::chrono::seconds(10));
+  EXPECT_TRUE(partitions.ok()) << partitions.status().ToString();
+  size_t total = 0;
+  for (int32_t p = 0; partitions.ok() && p < *partitions; ++p) {
+    auto w = (*consumer)->QueryWatermarks(topic, p, std::chrono::seconds(10));
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    if (w.ok()) total += static_cast<size_t>(w->high - w->low);
+  }
+  return total;
+}
+
 std::vector<Record> EmbeddedBrokerTest::ReadTopic(const std::string& topic, size_t expected,
                                                   std::chrono::milliseconds timeout) {
   std::vector<Record> records;
@@ -60,7 +75,7 @@ std::vector<Record> EmbeddedBrokerTest::ReadTopic(const std::string& topic, size
                m.value() ? std::optional<std::string>(std::string(*m.value())) : std::nullopt,
                {}};
       for (const char* h : {"kappa.error.kind", "kappa.error.reason", "kappa.source.topic",
-                            "kappa.source.partition", "kappa.source.offset"}) {
+                            "kappa.source.partition", "kappa.source.offset", "kappa.txn"}) {
         if (auto v = m.header(h)) r.headers.emplace_back(h, std::string(*v));
       }
       records.push_back(std::move(r));

@@ -41,6 +41,8 @@ class EmbeddedBrokerTest : public ::testing::Test {
   // records arrived or `timeout` passed (then returns what it has).
   std::vector<Record> ReadTopic(const std::string& topic, size_t expected,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Records stored in `topic` now (sum over partitions of high - low).
+  size_t TopicSize(const std::string& topic);
 
   std::unique_ptr<stream::EmbeddedBroker> broker_;
 };
