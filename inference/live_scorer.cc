@@ -14,6 +14,7 @@
 #include "stream/consumer.h"
 #include "stream/dead_letter.h"
 #include "stream/event_codec.h"
+#include "stream/kafka_statistics.h"
 #include "stream/producer.h"
 #include "stream/progress_log.h"
 
@@ -55,6 +56,18 @@ void MergeOffsets(std::span<const stream::TopicPartitionOffset> later,
       it->offset = tp.offset;
     }
   }
+}
+
+// kappa_consumer_lag from one librdkafka statistics report.
+void ExportLag(std::string_view json, monitoring::ScoringMetrics* metrics) {
+  auto stats = stream::ParseKafkaStatistics(json);
+  if (!stats.ok()) {
+    spdlog::warn("ignoring librdkafka statistics: {}", stats.status().message());
+    return;
+  }
+  std::vector<monitoring::PartitionLag> lags;
+  for (const auto& p : stats->partitions) lags.push_back({p.topic, p.partition, p.consumer_lag});
+  metrics->SetConsumerLag(lags);
 }
 
 // A random id for this run, so transaction ids differ across restarts.
@@ -139,7 +152,10 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
        .group_id = options_.group_id,
        .report_partition_eof = options_.until_end,
        .on_assign = on_assign,
-       .on_revoke = on_revoke});
+       .on_revoke = on_revoke,
+       // Prometheus scrapes every 5 s.
+       .statistics_interval = options_.statistics_interval,
+       .on_statistics = [&](std::string_view json) { ExportLag(json, metrics_); }});
   if (!consumer.ok()) return consumer.status();
   consumer_ptr = consumer->get();
   auto producer = stream::Producer::Create(
@@ -167,7 +183,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   KAPPA_RETURN_IF_ERROR((*consumer)->Subscribe({options_.events_topic}));
   metrics_->model_version.Set(model->version());
 
-  stream::DeadLetterWriter dlq(producer->get(), options_.dlq_topic);
+  stream::DeadLetterWriter dlq(producer->get(), options_.dlq_topic, "infer");
   stream::EventDecoder decoder;
   std::vector<stream::Message> messages;
   std::vector<stream::TopicPartitionOffset> eofs;

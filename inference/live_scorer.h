@@ -49,6 +49,8 @@ struct LiveScorerOptions {
   // the run started (for tests and benchmarks).
   bool until_end = false;
   std::chrono::milliseconds delivery_timeout{30000};
+  // How often consumer lag (kappa_consumer_lag) is refreshed; 0 = never.
+  std::chrono::milliseconds statistics_interval{5000};
   // Kafka transactions per batch; needs transactional_id (unique per
   // instance and stable across its restarts, so a restart fences the
   // previous incarnation and aborts its open transaction).

@@ -64,7 +64,12 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                                .Help("Exactly-once batches whose transaction was aborted (their "
                                      "events are scored again)")
                                .Register(r)
-                               .Add({})) {}
+                               .Add({})),
+      consumer_lag_(prometheus::BuildGauge()
+                        .Name("kappa_consumer_lag")
+                        .Help("Records between the group's committed offset and the end of the "
+                              "partition, per partition this instance reads")
+                        .Register(r)) {}
 
 void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived) {
   latency.Observe(seconds);
@@ -73,6 +78,24 @@ void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predi
   survived.Increment(static_cast<double>(predicted_survived));
   const double total = processed.Value();
   survival_rate.Set(total > 0 ? 100.0 * survived.Value() / total : 0.0);
+}
+
+void ScoringMetrics::SetConsumerLag(std::span<const PartitionLag> lags) {
+  std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> fresh;
+  for (const auto& l : lags) {
+    if (l.lag < 0) continue;
+    auto key = std::make_pair(l.topic, l.partition);
+    auto it = lag_series_.find(key);
+    prometheus::Gauge* gauge =
+        it != lag_series_.end()
+            ? it->second
+            : &consumer_lag_.Add({{"topic", l.topic}, {"partition", std::to_string(l.partition)}});
+    if (it != lag_series_.end()) lag_series_.erase(it);
+    gauge->Set(static_cast<double>(l.lag));
+    fresh.emplace(std::move(key), gauge);
+  }
+  for (const auto& [key, gauge] : lag_series_) consumer_lag_.Remove(gauge);  // no longer read
+  lag_series_ = std::move(fresh);
 }
 
 }  // namespace kappa::monitoring

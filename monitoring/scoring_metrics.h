@@ -11,6 +11,9 @@
 //   kappa_model_reloads_total     counter  model versions swapped in live
 //   kappa_model_reload_failures_total  counter  versions refused (verification failed)
 //   kappa_transactions_aborted_total   counter  --exactly-once batches aborted and redone
+//   kappa_consumer_lag{topic,partition} gauge  records behind the group's committed
+//                                      offset, per partition this instance reads
+//                                      (from librdkafka statistics)
 // Families are created once on the given registry; prometheus-cpp metrics
 // are thread-safe to update.
 #pragma once
@@ -20,7 +23,19 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+
 namespace kappa::monitoring {
+
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t lag = -1;  // < 0: unknown (nothing committed yet)
+};
 
 struct ScoringMetrics {
   explicit ScoringMetrics(prometheus::Registry& registry);
@@ -38,6 +53,15 @@ struct ScoringMetrics {
 
   // Counts a scored batch and updates survival_rate.
   void RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived);
+
+  // Replaces the lag series with `lags`: partitions no longer read lose
+  // their series; an unknown lag has none. Thread-safe against scrapes;
+  // one caller at a time.
+  void SetConsumerLag(std::span<const PartitionLag> lags);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& consumer_lag_;
+  std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> lag_series_;
 };
 
 }  // namespace kappa::monitoring

@@ -7,6 +7,9 @@
 //   kappa.source.topic     topic of the original record
 //   kappa.source.partition decimal
 //   kappa.source.offset    decimal
+//   kappa.stage            which job rejected it: "replay", "infer", "demo"
+//                          (replay and infer read the same log, so the same
+//                          bad event is dead-lettered once by each)
 // Delivery is checked like any other message: the report reaches the
 // producer's on_delivery callback with the caller's opaque.
 //
@@ -30,6 +33,7 @@ inline constexpr const char* kHeaderErrorReason = "kappa.error.reason";
 inline constexpr const char* kHeaderSourceTopic = "kappa.source.topic";
 inline constexpr const char* kHeaderSourcePartition = "kappa.source.partition";
 inline constexpr const char* kHeaderSourceOffset = "kappa.source.offset";
+inline constexpr const char* kHeaderStage = "kappa.stage";
 
 // Where a record came from, and its original bytes.
 struct SourceRecord {
@@ -42,8 +46,9 @@ struct SourceRecord {
 
 class DeadLetterWriter {
  public:
-  // `producer` must outlive the writer.
-  DeadLetterWriter(Producer* producer, std::string topic);
+  // `producer` must outlive the writer; `stage` names the job (header
+  // kappa.stage).
+  DeadLetterWriter(Producer* producer, std::string topic, std::string stage);
 
   Status Send(const SourceRecord& record, const Rejection& rejection, void* opaque = nullptr);
   // The same, for a record as consumed.
@@ -55,6 +60,7 @@ class DeadLetterWriter {
  private:
   Producer* producer_;
   std::string topic_;
+  std::string stage_;
   uint64_t sent_ = 0;
 };
 

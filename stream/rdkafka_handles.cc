@@ -27,10 +27,17 @@ namespace {
 void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   const char* name = rd_kafka_name(rk);
   // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  const auto spd = level <= 3   ? spdlog::level::err
-                   : level == 4 ? spdlog::level::warn
-                   : level <= 6 ? spdlog::level::info
-                                : spdlog::level::debug;
+  auto spd = level <= 3   ? spdlog::level::err
+             : level == 4 ? spdlog::level::warn
+             : level <= 6 ? spdlog::level::info
+                          : spdlog::level::debug;
+  // -X properties go to every client of a command, as with kcat; that the
+  // producer ignores a consumer property (and vice versa) is expected.
+  if (std::string_view(facility) == "CONFWARN" &&
+      std::string_view(message).find(" property and will be ignored by this ") !=
+          std::string_view::npos) {
+    spd = spdlog::level::debug;
+  }
   spdlog::log(spd, "librdkafka {} {}: {}", name, facility, message);
 }
 

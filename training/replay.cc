@@ -111,7 +111,7 @@ Result<ReplayResult> ReplayIntoState(
     if (!producer.ok()) return producer.status();
     dlq_producer = std::move(producer).value();
   }
-  stream::DeadLetterWriter dlq(dlq_producer.get(), options.dlq_topic);
+  stream::DeadLetterWriter dlq(dlq_producer.get(), options.dlq_topic, "replay");
   stream::EventDecoder decoder;
   stream::PassengerEvent event;
   // Fetching overlaps decoding and state writes (see prefetching_poller.h).

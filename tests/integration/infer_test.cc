@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -62,9 +63,15 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   // SetUp and this run each sent the 2 bad events.
   const auto dlq = ReadTopic("titanic-events-dlq", 4);
   ASSERT_EQ(dlq.size(), 4u);
-  std::map<std::string, int> copies;
-  for (const auto& d : dlq) ++copies[d.Header("kappa.source.offset").value_or("?")];
-  for (const auto& [offset, n] : copies) EXPECT_EQ(n, 2) << "offset " << offset;
+  // kappa.stage tells the copies apart.
+  std::map<std::string, std::multiset<std::string>> stages;  // source offset -> stages
+  for (const auto& d : dlq) {
+    stages[d.Header("kappa.source.offset").value_or("?")].insert(d.Header("kappa.stage").value_or("?"));
+  }
+  ASSERT_EQ(stages.size(), 2u);
+  for (const auto& [offset, s] : stages) {
+    EXPECT_EQ(s, (std::multiset<std::string>{"infer", "replay"})) << "offset " << offset;
+  }
   EXPECT_EQ(metrics.processed.Value(), static_cast<double>(kEvents));
   EXPECT_EQ(metrics.survived.Value(), static_cast<double>(expected.size()));
   EXPECT_EQ(metrics.dead_lettered.Value(), 2.0);
@@ -82,6 +89,55 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
         consumer->QueryWatermarks("titanic-events", c.partition, std::chrono::seconds(10));
     EXPECT_EQ(c.offset, w->high) << "partition " << c.partition;
   }
+}
+
+// kappa_consumer_lag per partition, as Prometheus would scrape it.
+std::map<std::string, double> ConsumerLag(prometheus::Registry& registry) {
+  std::map<std::string, double> lag;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "kappa_consumer_lag") continue;
+    for (const auto& metric : family.metric) {
+      std::string partition;
+      for (const auto& label : metric.label) {
+        if (label.name == "partition") partition = label.value;
+      }
+      lag[partition] = metric.gauge.value;
+    }
+  }
+  return lag;
+}
+
+TEST_F(InferTest, ConsumerLagPerPartitionFallsToZeroAsTheGroupCatchesUp) {
+  auto server = monitoring::MetricsServer::Start({}).value();
+  monitoring::ScoringMetrics metrics(server->registry());
+  // A slow broker and small batches: the catch-up takes a few seconds.
+  ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(10)).ok());
+  inference::LiveScorer scorer(Client(),
+                               {.group_id = "lag-test",
+                                .max_batch = 100,
+                                .statistics_interval = std::chrono::milliseconds(100)},
+                               &metrics);
+  std::atomic<bool> stop{false};
+  Result<inference::ScoringSummary> summary = Status::Internal("not run");
+  std::thread runner(
+      [&] { summary = scorer.Run(std::move(model_), nullptr, [&] { return stop.load(); }); });
+  double most_behind = 0;
+  const bool caught_up = testing::Eventually(
+      [&] {
+        const auto lag = ConsumerLag(server->registry());
+        double total = 0;
+        for (const auto& [partition, value] : lag) total += value;
+        most_behind = std::max(most_behind, total);
+        return metrics.processed.Value() >= kEvents && lag.size() == 3 && total == 0;
+      },
+      std::chrono::seconds(60));
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(caught_up) << "lag per partition: " 
+                         << ::testing::PrintToString(ConsumerLag(server->registry()));
+  EXPECT_GT(most_behind, 0) << "the lag was seen while catching up";
+  EXPECT_LE(most_behind, static_cast<double>(kEvents + 2));
 }
 
 TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {

@@ -114,7 +114,7 @@ TEST_F(KafkaRoundTripTest, RejectedEventsReachTheDlqWithBytesAndProvenance) {
   // Consume, decode, route every rejection to the DLQ.
   const auto events = ReadTopic("titanic-events", bad.size());
   ASSERT_EQ(events.size(), bad.size());
-  stream::DeadLetterWriter dlq(producer.get(), "titanic-events-dlq");
+  stream::DeadLetterWriter dlq(producer.get(), "titanic-events-dlq", "test");
   stream::EventDecoder decoder;
   stream::PassengerEvent event;
   std::map<std::string, std::string> reason_by_key;
@@ -138,6 +138,7 @@ TEST_F(KafkaRoundTripTest, RejectedEventsReachTheDlqWithBytesAndProvenance) {
     EXPECT_EQ(d.Header("kappa.source.topic"), "titanic-events");
     EXPECT_EQ(d.Header("kappa.source.partition"), "1");
     EXPECT_EQ(d.Header("kappa.source.offset"), std::to_string(i));
+    EXPECT_EQ(d.Header("kappa.stage"), "test");
   }
   EXPECT_EQ(reason_by_key["key1"], "Age: expected number or null, got string");
   EXPECT_EQ(reason_by_key["key3"], "Pclass: expected 1, 2 or 3, got 9");
