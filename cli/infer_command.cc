@@ -122,6 +122,11 @@ int RunInfer(const Args& args) {
   if (*help) return 0;
   options.max_batch = static_cast<size_t>(batch);
   options.group_id = kafka.group_id().value_or(options.group_id);
+  if (!options.exactly_once && (!options.transactional_id.empty() ||
+                                options.progress_topic != stream::kInferProgressTopic)) {
+    return ReportFailure("infer", Status::InvalidArgument(
+                                      "--transactional-id and --progress-topic need --exactly-once"));
+  }
   if (options.exactly_once && options.transactional_id.empty()) {
     options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();
   }

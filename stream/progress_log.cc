@@ -21,6 +21,11 @@ Result<std::unique_ptr<ProgressLog>> ProgressLog::Open(const KafkaClientOptions&
                                   .report_partition_eof = true});
   if (!reader.ok()) return reader.status();
   auto partitions = (*reader)->PartitionCount(topic, kTimeout);
+  if (partitions.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound("progress topic " + topic +
+                            " does not exist; create it with as many partitions as the events "
+                            "topic (cleanup.policy=compact), or name another with --progress-topic");
+  }
   if (!partitions.ok()) return partitions.status().WithContext("progress topic");
   return std::unique_ptr<ProgressLog>(
       new ProgressLog(std::move(reader).value(), std::move(topic), std::move(group), *partitions));

@@ -190,6 +190,9 @@ TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
       {{"produce", "--frobnicate"}, "unknown option --frobnicate"},
       {{"broker", "--partitions", "0"}, "--partitions"},
       {{"demo", "-b", "127.0.0.1:9092"}, "embedded broker"},
+      {{"infer", "--transactional-id", "a"}, "need --exactly-once"},
+      {{"infer", "--threshold", "1.5"}, "--threshold"},
+      {{"infer", "-X", "transaction.timeout.ms=soon"}, "transaction.timeout.ms"},
       {{"nonsense"}, "unknown command"},
   };
   for (const auto& c : cases) {
