@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "inference/alert.h"
+#include "inference/commit_tracker.h"
 #include "stream/consumer.h"
 #include "stream/dead_letter.h"
 #include "stream/event_codec.h"
@@ -27,6 +28,8 @@ using Clock = std::chrono::steady_clock;
 // e.g. a missing alerts topic, is not going away by itself).
 constexpr int kMaxConsecutiveAborts = 5;
 constexpr int kCommitAttempts = 3;  // for retriable commit errors
+// At-least-once: batches scored but not yet acknowledged by the broker.
+constexpr size_t kMaxBatchesInFlight = 8;
 
 // Events of one batch that decoded, with where they came from.
 struct ScoredBatch {
@@ -69,6 +72,93 @@ void ExportLag(std::string_view json, monitoring::ScoringMetrics* metrics) {
   for (const auto& p : stats->partitions) lags.push_back({p.topic, p.partition, p.consumer_lag});
   metrics->SetConsumerLag(lags);
 }
+
+// At-least-once commits of pipelined batches: a batch's offsets are
+// committed once the broker acknowledged all its records and those of every
+// batch before it (CommitTracker), at most every `interval`, synchronously.
+// A refused commit (the embedded broker refuses commits while the group
+// rebalances; Kafka once the generation is gone) holds the offsets and
+// pauses fetching, so no further batch is scored that the next owner would
+// score again; the commit is retried each loop and once more on revoke.
+class AtLeastOnceCommits {
+ public:
+  AtLeastOnceCommits(stream::Consumer* consumer, stream::Producer* producer,
+                     std::chrono::milliseconds interval, std::chrono::milliseconds delivery_timeout)
+      : consumer_(consumer),
+        producer_(producer),
+        interval_(interval),
+        delivery_timeout_(delivery_timeout) {}
+
+  CommitTracker& tracker() { return tracker_; }
+  bool holding() const { return !held_.empty(); }
+
+  // Serves delivery reports and commits what is ready. `force`: wait for
+  // every outstanding record first and commit regardless of the interval
+  // (stop, revoke).
+  Status Commit(bool force) {
+    if (force) KAPPA_RETURN_IF_ERROR(producer_->Flush(delivery_timeout_));
+    producer_->Poll(std::chrono::milliseconds(0));
+    if (tracker_.failures() > 0) {
+      return producer_->first_failure().WithContext("alerts not acknowledged; not committed");
+    }
+    MergeOffsets(tracker_.TakeCommittable(), &ready_);
+    if (!held_.empty()) {
+      if (!consumer_->Commit(held_).ok()) return Status::Ok();  // still refused
+      spdlog::info("held offsets committed; fetching again");
+      held_.clear();
+      auto assignment = consumer_->Assignment();
+      if (!assignment.ok()) return assignment.status();
+      KAPPA_RETURN_IF_ERROR(consumer_->Resume(*assignment));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (ready_.empty() || (!force && now - last_commit_ < interval_)) return Status::Ok();
+    last_commit_ = now;
+    if (Status s = consumer_->Commit(ready_); !s.ok()) {
+      spdlog::warn("offset commit failed ({}); holding the partitions until it succeeds or they "
+                   "are revoked",
+                   s.message());
+      MergeOffsets(ready_, &held_);
+      auto assignment = consumer_->Assignment();
+      if (!assignment.ok()) return assignment.status();
+      KAPPA_RETURN_IF_ERROR(consumer_->Pause(*assignment));
+    }
+    ready_.clear();
+    return Status::Ok();
+  }
+
+  // Partitions are being taken away: commit what was scored (commit on
+  // revoke), then forget it all; what could not be committed is scored
+  // again by the next owner.
+  void Revoked(std::span<const stream::TopicPartitionOffset> revoked) {
+    const bool was_holding = holding();
+    if (Status s = Commit(/*force=*/true); !s.ok()) {
+      spdlog::warn("commit on revoke failed; the next owner scores those events again: {}",
+                   s.message());
+    }
+    if (!held_.empty()) {
+      if (Status s = consumer_->Commit(held_); !s.ok()) {
+        spdlog::warn("commit on revoke refused; the next owner scores those events again: {}",
+                     s.message());
+      }
+    }
+    held_.clear();
+    ready_.clear();
+    tracker_.Clear();
+    if (was_holding) {
+      if (Status s = consumer_->Resume(revoked); !s.ok()) spdlog::warn("{}", s.message());
+    }
+  }
+
+ private:
+  stream::Consumer* consumer_;
+  stream::Producer* producer_;
+  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds delivery_timeout_;
+  CommitTracker tracker_;
+  std::vector<stream::TopicPartitionOffset> ready_;  // acknowledged, not yet committed
+  std::vector<stream::TopicPartitionOffset> held_;   // commit refused
+  std::chrono::steady_clock::time_point last_commit_{};
+};
 
 // A random id for this run, so transaction ids differ across restarts.
 std::string RunId() {
@@ -125,30 +215,44 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     }
     return Status::Ok();
   };
-  // At-least-once: offsets of scored batches whose commit failed (the
-  // embedded broker refuses commits while the group rebalances; Kafka
-  // refuses them once the generation is gone). While any are held, fetching
-  // is paused so no further batch is scored that the next owner would score
-  // again; the commit is retried, and tried a last time on revoke.
-  std::vector<stream::TopicPartitionOffset> uncommitted;
+  std::unique_ptr<AtLeastOnceCommits> commits;  // at-least-once only
   auto on_revoke = [&](std::span<const stream::TopicPartitionOffset> revoked) {
     spdlog::info("partitions {} of {} revoked", Partitions(revoked), options_.events_topic);
-    if (uncommitted.empty()) return;  // every batch is committed before the next poll
-    if (Status s = consumer_ptr->Commit(uncommitted); !s.ok()) {
-      spdlog::warn("last commit before the revoke failed; the next owner scores those events "
-                   "again: {}", s.message());
-    }
-    uncommitted.clear();
-    if (Status s = consumer_ptr->Resume(revoked); !s.ok()) spdlog::warn("{}", s.message());
+    // Exactly-once commits every transaction before the next poll, so
+    // nothing is pending there.
+    if (commits) commits->Revoked(revoked);
   };
 
+  // At-least-once does not wait for acknowledgements between batches
+  // (flush does in a transaction), so linger.ms is the alerts' wait: 1 ms.
+  auto producer = stream::Producer::Create(
+      {.client = exactly_once ? client_ : stream::WithDefaults(client_, {{"linger.ms", "1"}}),
+       .transactional_id = exactly_once ? options_.transactional_id : std::string(),
+       .on_delivery =
+           [&](const stream::DeliveryReport& r) {
+             if (commits) commits->tracker().Acknowledged(r.opaque, r.status.ok());
+           }});
+  if (!producer.ok()) return producer.status();
+  // Declared after the producer, so destroyed (closed, its last revoke
+  // committing through the producer) before it.
   // A member that dies without leaving (kill -9) holds its partitions for
   // session.timeout.ms; librdkafka's 45 s default would stall failover and
   // restarts that long (the embedded broker even waits for it after a clean
-  // LeaveGroup). 10 s was Kafka's own default before 3.0. -X overrides it.
+  // LeaveGroup). 10 s was Kafka's own default before 3.0.
+  // fetch.wait.max.ms bounds how long a fetch waits when a partition has no
+  // new data. Kafka answers as soon as data arrives, but the embedded broker
+  // holds such a fetch for the whole wait: with librdkafka's 500 ms, p50
+  // event-to-alert latency at 1k events/s was ~320 ms. 5 ms costs idle
+  // fetch requests only. queued.min.messages: as in the replay
+  // (training/replay.cc), librdkafka's 100k applies to the one queue all
+  // partitions feed and kept pausing fetch: 1M events took 8.2 s of scoring
+  // instead of 3.6 s. Memory stays bounded by queued.max.messages.kbytes.
+  // -X overrides all of these.
   auto consumer = stream::Consumer::Create(
       {.client = stream::WithDefaults(client_, {{"session.timeout.ms", "10000"},
-                                                {"isolation.level", "read_committed"}}),
+                                                {"isolation.level", "read_committed"},
+                                                {"fetch.wait.max.ms", "5"},
+                                                {"queued.min.messages", "1000000"}}),
        .group_id = options_.group_id,
        .report_partition_eof = options_.until_end,
        .on_assign = on_assign,
@@ -158,14 +262,14 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
        .on_statistics = [&](std::string_view json) { ExportLag(json, metrics_); }});
   if (!consumer.ok()) return consumer.status();
   consumer_ptr = consumer->get();
-  auto producer = stream::Producer::Create(
-      {.client = client_,
-       .transactional_id = exactly_once ? options_.transactional_id : std::string()});
-  if (!producer.ok()) return producer.status();
   if (exactly_once) {
     // Fences any earlier incarnation with this id and aborts its open
     // transaction.
     KAPPA_RETURN_IF_ERROR((*producer)->InitTransactions(std::chrono::seconds(30)));
+  } else {
+    commits = std::make_unique<AtLeastOnceCommits>(consumer->get(), producer->get(),
+                                                   options_.commit_interval,
+                                                   options_.delivery_timeout);
   }
 
   // With until_end: the end of every partition now; reached when consumed.
@@ -216,13 +320,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         ++summary.reloads;
       }
     }
-    if (!uncommitted.empty() && (*consumer)->Commit(uncommitted).ok()) {
-      spdlog::info("held offsets committed; fetching again");
-      uncommitted.clear();
-      auto assignment = (*consumer)->Assignment();
-      if (!assignment.ok()) return assignment.status();
-      KAPPA_RETURN_IF_ERROR((*consumer)->Resume(*assignment));
-    }
+    if (commits) KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
     messages.clear();
     eofs.clear();
     KAPPA_RETURN_IF_ERROR(
@@ -252,6 +350,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       uint64_t alerts = 0;
       uint64_t dead_lettered = 0;
       Clock::time_point scored_at;  // processing_latency_seconds ends here
+      // At-least-once: every record sent counts against this batch, whose
+      // offsets are committed once they are all acknowledged.
+      CommitTracker::Batch* acks = commits ? commits->tracker().Open(next_offsets) : nullptr;
       auto work = [&]() -> Status {
         if (exactly_once) {
           transaction_id = fmt::format("{}-{}", run_id, ++transactions);
@@ -263,7 +364,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
           stream::PassengerEvent& event = batch.events.emplace_back();
           if (auto rejection = decoder.Decode(m.value(), &event)) {
             batch.events.pop_back();
-            KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
+            if (acks != nullptr) commits->tracker().Expect(acks);
+            KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection, acks));
             ++dead_lettered;
             continue;
           }
@@ -289,23 +391,27 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
                       &alert_json);
           const auto key_end =
               std::to_chars(key.data(), key.data() + key.size(), batch.events[i].passenger_id).ptr;
+          if (acks != nullptr) commits->tracker().Expect(acks);
           KAPPA_RETURN_IF_ERROR(
               (*producer)->Send(options_.alerts_topic,
                                 std::string_view(key.data(), key_end - key.data()), alert_json,
-                                headers));
+                                headers, acks));
           ++alerts;
         }
         scored_at = Clock::now();
+        if (!exactly_once) {
+          commits->tracker().Seal(acks);
+          return Status::Ok();
+        }
         // Nothing is committed until the broker has every alert and DLQ
-        // record of this batch. (In a transaction this also keeps the
-        // progress records, sent next, behind the output they account for.)
+        // record of this batch; this also keeps the progress records, sent
+        // next, behind the output they account for.
         KAPPA_RETURN_IF_ERROR((*producer)->Flush(options_.delivery_timeout));
         if ((*producer)->stats().failed.load() != failed_before) {
           const Status& failure = (*producer)->first_failure();
           return Status::Kafka("alerts not acknowledged; not committed: " + failure.message(),
-                               failure.kafka_code(), false, false, exactly_once);
+                               failure.kafka_code(), false, false, /*txn_requires_abort=*/true);
         }
-        if (!exactly_once) return Status::Ok();
         KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next_offsets, transaction_id));
         KAPPA_RETURN_IF_ERROR((*producer)->SendOffsetsToTransaction(
             next_offsets, **consumer, std::chrono::seconds(30)));
@@ -336,16 +442,13 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       }
       KAPPA_RETURN_IF_ERROR(outcome);
       consecutive_aborts = 0;
-      if (!exactly_once) {
-        if (Status s = (*consumer)->Commit(next_offsets); !s.ok()) {
-          spdlog::warn("offset commit failed ({}); holding the batch's partitions until it "
-                       "succeeds or they are revoked",
-                       s.message());
-          MergeOffsets(next_offsets, &uncommitted);
-          auto assignment = (*consumer)->Assignment();
-          if (!assignment.ok()) return assignment.status();
-          KAPPA_RETURN_IF_ERROR((*consumer)->Pause(*assignment));
+      if (commits) {
+        // Backpressure: a bounded number of batches awaits acknowledgement.
+        while (commits->tracker().open_batches() > kMaxBatchesInFlight) {
+          (*producer)->Poll(std::chrono::milliseconds(10));
+          KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
         }
+        KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
       }
       for (const auto& tp : next_offsets) {
         if (options_.until_end && tp.offset >= end_offsets[tp.partition]) {
@@ -370,6 +473,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       if (all) break;
     }
   }
+  // Stopping: every alert acknowledged, then the last commit.
+  if (commits) KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/true));
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }

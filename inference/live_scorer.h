@@ -1,9 +1,13 @@
 // LiveScorer: the loop of `kappa infer`. A consumer-group member on the
 // events topic that, batch by batch, decodes events (bad ones to the DLQ),
-// scores them with the current model, writes an alert for every predicted
-// survived=1, and commits the batch's offsets only after the broker has
-// acknowledged every alert and DLQ record of that batch: at-least-once, so
-// a crash at any point re-scores rather than loses.
+// scores them with the current model and writes an alert for every predicted
+// survived=1.
+//
+// At-least-once (default): batches are pipelined. The next batch is scored
+// while the broker acknowledges the previous ones (at most 8 wait), and a
+// batch's offsets are committed only once every alert and DLQ record of it
+// and of every batch before it is acknowledged (CommitTracker), so a crash
+// at any point re-scores rather than loses.
 //
 // With exactly_once, each batch is one Kafka transaction (consume-transform-
 // produce): its alerts, DLQ records, progress records (stream/progress_log.h)
@@ -12,11 +16,12 @@
 // again; being fenced (another producer took the transactional id) ends the
 // run with an error.
 //
-// Rebalances: partitions are only taken away inside a poll, and every batch
-// is committed before the next poll, so nothing is uncommitted at a revoke;
-// records polled in the same call before the revoke are dropped
-// (stream::Consumer::Poll), so no alert is written for a partition that is no
-// longer ours.
+// Rebalances: partitions are only taken away inside a poll. At-least-once
+// then waits for every outstanding acknowledgement and commits (commit on
+// revoke); exactly-once has committed its last transaction already. Records
+// polled in the same call before the revoke are dropped
+// (stream::Consumer::Poll), so no alert is written for a partition that is
+// no longer ours.
 //
 // Threading: Run() uses its consumer and producer on the calling thread only.
 #pragma once
@@ -49,6 +54,9 @@ struct LiveScorerOptions {
   // the run started (for tests and benchmarks).
   bool until_end = false;
   std::chrono::milliseconds delivery_timeout{30000};
+  // At-least-once: how often acknowledged batches are committed (a crash
+  // re-scores at most this much more than what was in flight).
+  std::chrono::milliseconds commit_interval{100};
   // How often consumer lag (kappa_consumer_lag) is refreshed; 0 = never.
   std::chrono::milliseconds statistics_interval{5000};
   // Kafka transactions per batch; needs transactional_id (unique per

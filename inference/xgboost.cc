@@ -11,6 +11,8 @@
 #include <limits>
 #include <utility>
 
+#include "inference/booster_structure.h"
+
 namespace kappa::inference {
 namespace {
 
@@ -125,172 +127,6 @@ Result<std::map<std::string, double>> ParseEvalString(std::string_view eval) {
   return metrics;
 }
 
-// Checks that bytes are exactly one well-framed UBJSON value of the subset
-// XGBoost writes. XGBoost 1.7.4's UBJSON reader trusts every length it reads:
-// a truncated model or one flipped bit in a length field makes it read past
-// the buffer and crash the process (checked: even the 2-byte prefix "{L").
-// This check makes such input a Corruption status instead. It does not check
-// what the model means (tree indices, array sizes): bytes from an untrusted
-// place must be verified against a checksum (the manifest's sha256) first.
-class UbjFraming {
- public:
-  explicit UbjFraming(std::string_view bytes) : bytes_(bytes) {}
-
-  Status Check() {
-    if (bytes_.size() < 2 || bytes_[0] != '{' || bytes_[1] != 'L') {
-      return Status::Corruption("not a UBJSON model (expected it to start with '{L')");
-    }
-    KAPPA_RETURN_IF_ERROR(Value(0));
-    if (pos_ != bytes_.size()) return Fail("trailing bytes after the model");
-    return Status::Ok();
-  }
-
- private:
-  // Deeper nesting than any model has; bounds XGBoost's recursion.
-  static constexpr int kMaxDepth = 64;
-
-  Status Value(int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deeply");
-    char marker = 0;
-    KAPPA_RETURN_IF_ERROR(Next(&marker));
-    switch (marker) {
-      case '{':
-        return Object(depth);
-      case '[':
-        return Array(depth);
-      case 'Z':
-      case 'T':
-      case 'F':
-        return Status::Ok();
-      case 'i':
-      case 'U':
-      case 'C':
-        return Skip(1);
-      case 'I':
-        return Skip(2);
-      case 'l':
-      case 'd':
-        return Skip(4);
-      case 'L':
-        return Skip(8);
-      case 'S': {
-        uint64_t n = 0;
-        KAPPA_RETURN_IF_ERROR(Length(&n));
-        return Skip(n);
-      }
-      default:
-        --pos_;
-        return Fail(fmt::format("unsupported UBJSON marker 0x{:02x}", marker & 0xff));
-    }
-  }
-
-  Status Object(int depth) {
-    while (true) {
-      if (pos_ >= bytes_.size()) return Fail("object not closed");
-      if (bytes_[pos_] == '}') {
-        ++pos_;
-        return Status::Ok();
-      }
-      uint64_t key_size = 0;
-      KAPPA_RETURN_IF_ERROR(Length(&key_size));
-      KAPPA_RETURN_IF_ERROR(Skip(key_size));
-      KAPPA_RETURN_IF_ERROR(Value(depth + 1));
-    }
-  }
-
-  Status Array(int depth) {
-    if (pos_ < bytes_.size() && bytes_[pos_] == '$') {  // typed: $<type>#L<count><raw values>
-      ++pos_;
-      char type = 0;
-      KAPPA_RETURN_IF_ERROR(Next(&type));
-      const uint64_t width = TypedWidth(type);
-      if (width == 0) return Fail("unsupported typed-array element type");
-      KAPPA_RETURN_IF_ERROR(Expect('#'));
-      uint64_t n = 0;
-      KAPPA_RETURN_IF_ERROR(Length(&n));
-      if (n > Remaining() / width) return Fail("typed array longer than the model");
-      return Skip(n * width);
-    }
-    if (pos_ < bytes_.size() && bytes_[pos_] == '#') {  // counted: #L<count><values>
-      ++pos_;
-      uint64_t n = 0;
-      KAPPA_RETURN_IF_ERROR(Length(&n));
-      // Every value takes at least one byte; this bounds XGBoost's resize(n).
-      if (n > Remaining()) return Fail("array longer than the model");
-      for (uint64_t i = 0; i < n; ++i) KAPPA_RETURN_IF_ERROR(Value(depth + 1));
-      return Status::Ok();
-    }
-    while (true) {  // ']'-terminated
-      if (pos_ >= bytes_.size()) return Fail("array not closed");
-      if (bytes_[pos_] == ']') {
-        ++pos_;
-        return Status::Ok();
-      }
-      KAPPA_RETURN_IF_ERROR(Value(depth + 1));
-    }
-  }
-
-  // Element widths of the typed arrays XGBoost's reader accepts; 0 otherwise.
-  static uint64_t TypedWidth(char type) {
-    switch (type) {
-      case 'U':
-        return 1;
-      case 'l':
-      case 'd':
-        return 4;
-      case 'L':
-        return 8;
-      default:
-        return 0;
-    }
-  }
-
-  // A length as XGBoost writes it: 'L' and a big-endian int64, >= 0.
-  Status Length(uint64_t* n) {
-    KAPPA_RETURN_IF_ERROR(Expect('L'));
-    if (Remaining() < 8) return Fail("truncated length");
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(bytes_[pos_++]);
-    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return Fail("negative length");
-    }
-    *n = v;
-    return Status::Ok();
-  }
-
-  Status Expect(char want) {
-    char got = 0;
-    KAPPA_RETURN_IF_ERROR(Next(&got));
-    if (got != want) {
-      --pos_;
-      return Fail(fmt::format("expected '{}'", want));
-    }
-    return Status::Ok();
-  }
-
-  Status Next(char* c) {
-    if (pos_ >= bytes_.size()) return Fail("truncated");
-    *c = bytes_[pos_++];
-    return Status::Ok();
-  }
-
-  Status Skip(uint64_t n) {
-    if (n > Remaining()) return Fail("truncated");
-    pos_ += static_cast<size_t>(n);
-    return Status::Ok();
-  }
-
-  uint64_t Remaining() const { return bytes_.size() - pos_; }
-
-  Status Fail(std::string_view what) const {
-    return Status::Corruption(
-        fmt::format("malformed UBJSON model at byte {} of {}: {}", pos_, bytes_.size(), what));
-  }
-
-  std::string_view bytes_;
-  size_t pos_ = 0;
-};
-
 // Feature index of XGBoost's default feature name "f<index>"; -1 otherwise.
 int64_t DefaultFeatureIndex(std::string_view name) {
   if (name.size() < 2 || name[0] != 'f') return -1;
@@ -371,7 +207,9 @@ Result<std::unique_ptr<Booster>> Booster::CreateForTraining(
 
 Result<std::unique_ptr<Booster>> Booster::Load(std::string_view ubj) {
   KAPPA_RETURN_IF_ERROR(ConfigureThisThread());
-  KAPPA_RETURN_IF_ERROR(UbjFraming(ubj).Check());
+  // XGBoost 1.7.4 crashes or hangs on bytes whose framing or trees are
+  // corrupt instead of returning an error; only checked bytes reach it.
+  KAPPA_RETURN_IF_ERROR(CheckBoosterStructure(ubj));
   std::unique_ptr<Booster> booster(new Booster());
   KAPPA_RETURN_IF_ERROR(Check(XGBoosterCreate(nullptr, 0, &booster->handle_), StatusCode::kInternal,
                               "XGBoosterCreate"));
@@ -469,6 +307,12 @@ Result<std::string> Booster::Serialize() const {
       Check(XGBoosterSaveModelToBuffer(handle_, R"({"format": "ubj"})", &length, &bytes),
             StatusCode::kInternal, "XGBoosterSaveModelToBuffer ubj"));
   return std::string(bytes, length);
+}
+
+Status Booster::SetPredictionThreads(int threads) {
+  const std::string value = std::to_string(threads);
+  return Check(XGBoosterSetParam(handle_, "nthread", value.c_str()), StatusCode::kInvalidArgument,
+               "XGBoosterSetParam nthread");
 }
 
 Result<size_t> Booster::NumFeatures() const {

@@ -56,11 +56,14 @@ class Booster {
   // InvalidArgument when XGBoost rejects a parameter.
   static Result<std::unique_ptr<Booster>> CreateForTraining(
       const DMatrix& train, const DMatrix& valid, const std::map<std::string, std::string>& params);
-  // Loads a serialized (UBJSON) booster. Corruption with XGBoost's reason
-  // when the bytes are not a model. It checks the byte structure only:
-  // XGBoost 1.7.4 can still crash on well-formed bytes with corrupted trees,
-  // so bytes from outside must have their sha256 verified first (as
-  // Model::FromArtifact does).
+  // Loads a serialized (UBJSON) booster. Safe on untrusted bytes: before
+  // XGBoost sees them, CheckBoosterStructure (booster_structure.h) checks the
+  // UBJSON framing and every tree (array lengths, child, parent and feature
+  // indices, no cycles), since XGBoost 1.7.4 crashes or hangs on such
+  // corruption instead of reporting it. Corruption with that check's reason
+  // (naming the tree and node), or with XGBoost's, when the bytes are not a
+  // usable model. Only gbtree boosters with one output per row and numerical
+  // splits are accepted.
   static Result<std::unique_ptr<Booster>> Load(std::string_view ubj);
   ~Booster();
   Booster(const Booster&) = delete;
@@ -81,6 +84,8 @@ class Booster {
 
   // UBJSON bytes of the model (deterministic for the same model).
   Result<std::string> Serialize() const;
+  // OpenMP threads Predict may use (XGBoost's default: all cores).
+  Status SetPredictionThreads(int threads);
   Result<size_t> NumFeatures() const;
   Result<int> BoostedRounds() const;
   // Total gain per feature index (0..n_features-1); 0 for unused features.

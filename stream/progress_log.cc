@@ -16,9 +16,12 @@ constexpr int64_t kWindowGrowth = 8;
 
 Result<std::unique_ptr<ProgressLog>> ProgressLog::Open(const KafkaClientOptions& client,
                                                        std::string topic, std::string group) {
-  auto reader = Consumer::Create({.client = WithDefaults(client, {{"isolation.level",
-                                                                    "read_committed"}}),
-                                  .report_partition_eof = true});
+  // The embedded broker answers a fetch at the end of a partition only
+  // after fetch.wait.max.ms (librdkafka's default: 500 ms per read).
+  auto reader = Consumer::Create(
+      {.client = WithDefaults(client, {{"isolation.level", "read_committed"},
+                                       {"fetch.wait.max.ms", "5"}}),
+       .report_partition_eof = true});
   if (!reader.ok()) return reader.status();
   auto partitions = (*reader)->PartitionCount(topic, kTimeout);
   if (partitions.status().code() == StatusCode::kNotFound) {
@@ -42,54 +45,82 @@ std::string ProgressLog::Key(std::string_view source_topic, int32_t partition) c
 
 Result<std::map<int32_t, int64_t>> ProgressLog::Load(const std::string& source_topic,
                                                      std::span<const int32_t> partitions) {
-  // Wanted keys, grouped by the progress partition that holds them.
-  std::map<int32_t, std::map<std::string, int32_t>> wanted;
-  for (int32_t p : partitions) wanted[p % partitions_][Key(source_topic, p)] = p;
+  // The progress partitions to read, with the keys wanted from each.
+  struct Tail {
+    std::map<std::string, int32_t> keys;  // key -> source partition
+    Watermarks marks;
+    int64_t window = kFirstWindow;
+    std::map<int32_t, int64_t> latest;  // source partition -> next offset
+    bool done = false;
+  };
+  std::map<int32_t, Tail> tails;
+  for (int32_t p : partitions) tails[p % partitions_].keys[Key(source_topic, p)] = p;
+  for (auto& [q, tail] : tails) {
+    auto marks = reader_->QueryWatermarks(topic_, q, kTimeout);
+    if (!marks.ok()) return marks.status();
+    tail.marks = *marks;
+    tail.done = marks->high <= marks->low;
+  }
 
-  std::map<int32_t, int64_t> found;
+  // Rounds: every unfinished tail reads [high - window, high) (the last
+  // record per key wins); a tail missing keys grows its window and reads
+  // again, until its window covers the whole partition. All tails of a
+  // round are read together.
   std::vector<Message> records;
   std::vector<TopicPartitionOffset> eofs;
-  for (const auto& [progress_partition, keys] : wanted) {
-    auto marks = reader_->QueryWatermarks(topic_, progress_partition, kTimeout);
-    if (!marks.ok()) return marks.status();
-    std::map<int32_t, int64_t> latest;  // source partition -> next offset
-    for (int64_t window = kFirstWindow;; window *= kWindowGrowth) {
-      const int64_t start = std::max(marks->low, marks->high - window);
-      // Read [start, end of partition); the last record per key wins. A
-      // larger window re-reads the tail, which costs less than bookkeeping.
-      latest.clear();
-      const TopicPartitionOffset from{topic_, progress_partition, start};
-      KAPPA_RETURN_IF_ERROR(reader_->Assign({&from, 1}));
-      bool at_end = start >= marks->high;
-      const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-      while (!at_end) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          return Status::Timeout("reading progress topic " + topic_ + " [" +
-                                 std::to_string(progress_partition) + "]");
-        }
-        records.clear();
-        eofs.clear();
-        KAPPA_RETURN_IF_ERROR(reader_->Poll(1000, std::chrono::milliseconds(100), &records, &eofs));
-        for (const auto& r : records) {
-          auto it = keys.find(std::string(r.key()));
-          if (it == keys.end() || !r.value()) continue;
-          int64_t next = -1;
-          const auto v = *r.value();
-          if (std::from_chars(v.data(), v.data() + v.size(), next).ec != std::errc() || next < 0) {
-            return Status::Corruption("progress topic " + topic_ + " offset " +
-                                      std::to_string(r.offset()) + ": value '" + std::string(v) +
-                                      "' is not an offset");
-          }
-          latest[it->second] = next;
-          if (r.offset() + 1 >= marks->high) at_end = true;
-        }
-        if (!eofs.empty()) at_end = true;
-      }
-      if (latest.size() == keys.size() || start <= marks->low) break;
+  for (;;) {
+    std::vector<TopicPartitionOffset> assignment;
+    std::map<int32_t, bool> at_end;
+    for (auto& [q, tail] : tails) {
+      if (tail.done) continue;
+      tail.latest.clear();
+      assignment.push_back({topic_, q, std::max(tail.marks.low, tail.marks.high - tail.window)});
+      at_end[q] = false;
     }
-    found.insert(latest.begin(), latest.end());
+    if (assignment.empty()) break;
+    KAPPA_RETURN_IF_ERROR(reader_->Assign(assignment));
+    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    size_t ended = 0;
+    while (ended < at_end.size()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::Timeout("reading progress topic " + topic_);
+      }
+      records.clear();
+      eofs.clear();
+      KAPPA_RETURN_IF_ERROR(reader_->Poll(1000, std::chrono::milliseconds(100), &records, &eofs));
+      auto end = [&](int32_t q) {
+        auto it = at_end.find(q);
+        if (it != at_end.end() && !it->second) {
+          it->second = true;
+          ++ended;
+        }
+      };
+      for (const auto& r : records) {
+        Tail& tail = tails[r.partition()];
+        if (r.offset() + 1 >= tail.marks.high) end(r.partition());
+        auto it = tail.keys.find(std::string(r.key()));
+        if (it == tail.keys.end() || !r.value()) continue;
+        int64_t next = -1;
+        const auto v = *r.value();
+        if (std::from_chars(v.data(), v.data() + v.size(), next).ec != std::errc() || next < 0) {
+          return Status::Corruption("progress topic " + topic_ + " offset " +
+                                    std::to_string(r.offset()) + ": value '" + std::string(v) +
+                                    "' is not an offset");
+        }
+        tail.latest[it->second] = next;
+      }
+      for (const auto& eof : eofs) end(eof.partition);
+    }
+    for (auto& [q, tail] : tails) {
+      if (tail.done) continue;
+      tail.done = tail.latest.size() == tail.keys.size() ||
+                  tail.marks.high - tail.window <= tail.marks.low;
+      tail.window *= kWindowGrowth;
+    }
   }
   KAPPA_RETURN_IF_ERROR(reader_->Assign({}));
+  std::map<int32_t, int64_t> found;
+  for (const auto& [q, tail] : tails) found.insert(tail.latest.begin(), tail.latest.end());
   return found;
 }
 

@@ -191,7 +191,7 @@ TEST_F(DeliveryTest, TwoInstancesSplitThePartitionsAndScoreEverythingOnce) {
   EXPECT_EQ(alerted.size(), expected.size()) << "no passenger scored twice";
 }
 
-TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresAtMostOneBatch) {
+TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresLittle) {
   ASSERT_TRUE(broker_->CreateTopic("moving-events", 4).ok());
   const std::vector<std::string> topics = {"--topic", "moving-events", "--alerts-topic",
                                            "moving-alerts", "--batch-size", "20"};
@@ -218,18 +218,19 @@ TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresAtMostOneBatch) {
   ASSERT_EQ(b.Wait(std::chrono::seconds(30)), 0) << b.Stderr();
   EXPECT_NE(a.Stderr().find("revoked"), std::string::npos) << "a rebalance happened";
   EXPECT_GT(Scored(b.Stdout()), 0u) << b.Stderr();
-  // Kafka accepts a member's commits until its partitions are revoked; the
-  // embedded broker refuses them from the moment another member joins, so
-  // the batch in flight then is scored again by its next owner. Holding
-  // (see LiveScorer) bounds that to one batch (20) per rebalance; measured:
-  // 7-20 events. The bound allows for a second rebalance. Without holding,
-  // 500-2000 events were scored twice.
+  // Kafka accepts a member's commits until its partitions are revoked (and
+  // infer commits on revoke); the embedded broker refuses them from the
+  // moment another member joins, so what was scored since the last commit
+  // is scored again by the next owner. Holding (see LiveScorer) bounds that
+  // to one commit interval (100 ms: ~50 events here) plus the batches in
+  // flight (at most 8 of 20); measured: 50-54 in four runs. Without
+  // holding, 500-2000 events were scored twice.
   const uint64_t scored = Scored(a.Stdout()) + Scored(b.Stdout());
   EXPECT_GE(scored, kMovingEvents) << "nothing lost";
-  EXPECT_LE(scored, kMovingEvents + 40) << "a:\n" << a.Stderr() << "b:\n" << b.Stderr();
+  EXPECT_LE(scored, kMovingEvents + 210) << "a:\n" << a.Stderr() << "b:\n" << b.Stderr();
   const auto alerted = AlertedIds("moving-alerts", /*committed_only=*/false);
   EXPECT_EQ(std::set<int64_t>(alerted.begin(), alerted.end()), Keys(expected));
-  EXPECT_LE(alerted.size(), expected.size() + 40);
+  EXPECT_LE(alerted.size(), expected.size() + 210);
 }
 
 }  // namespace

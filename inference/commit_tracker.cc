@@ -1,0 +1,49 @@
+#include "inference/commit_tracker.h"
+
+#include <algorithm>
+
+namespace kappa::inference {
+
+CommitTracker::Batch* CommitTracker::Open(
+    std::span<const stream::TopicPartitionOffset> next_offsets) {
+  auto batch = std::make_unique<Batch>();
+  batch->next_offsets.assign(next_offsets.begin(), next_offsets.end());
+  batches_.push_back(std::move(batch));
+  return batches_.back().get();
+}
+
+void CommitTracker::Expect(Batch* batch) { ++batch->outstanding; }
+
+void CommitTracker::Seal(Batch* batch) { batch->sealed = true; }
+
+void CommitTracker::Acknowledged(void* opaque, bool ok) {
+  if (!ok) ++failures_;
+  // A report for a batch already cleared (revoked) changes nothing.
+  for (auto& b : batches_) {
+    if (b.get() == opaque) {
+      --b->outstanding;
+      return;
+    }
+  }
+}
+
+std::vector<stream::TopicPartitionOffset> CommitTracker::TakeCommittable() {
+  std::vector<stream::TopicPartitionOffset> out;
+  if (failures_ > 0) return out;
+  while (!batches_.empty() && batches_.front()->sealed && batches_.front()->outstanding == 0) {
+    for (const auto& tp : batches_.front()->next_offsets) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& o) {
+        return o.topic == tp.topic && o.partition == tp.partition;
+      });
+      if (it == out.end()) {
+        out.push_back(tp);
+      } else {
+        it->offset = std::max(it->offset, tp.offset);
+      }
+    }
+    batches_.pop_front();
+  }
+  return out;
+}
+
+}  // namespace kappa::inference
