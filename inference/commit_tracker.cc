@@ -1,12 +1,14 @@
 #include "inference/commit_tracker.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace kappa::inference {
 
 CommitTracker::Batch* CommitTracker::Open(
     std::span<const stream::TopicPartitionOffset> next_offsets) {
   auto batch = std::make_unique<Batch>();
+  batch->id = next_id_++;
   batch->next_offsets.assign(next_offsets.begin(), next_offsets.end());
   batches_.push_back(std::move(batch));
   return batches_.back().get();
@@ -16,11 +18,16 @@ void CommitTracker::Expect(Batch* batch) { ++batch->outstanding; }
 
 void CommitTracker::Seal(Batch* batch) { batch->sealed = true; }
 
+void* CommitTracker::Token(const Batch* batch) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(batch->id));
+}
+
 void CommitTracker::Acknowledged(void* opaque, bool ok) {
   if (!ok) ++failures_;
   // A report for a batch already cleared (revoked) changes nothing.
+  const auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(opaque));
   for (auto& b : batches_) {
-    if (b.get() == opaque) {
+    if (b->id == id) {
       --b->outstanding;
       return;
     }

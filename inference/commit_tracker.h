@@ -5,8 +5,10 @@
 // passes an unacknowledged alert.
 //
 // Usage per batch: Open(next offsets) -> for each record: Expect(batch) and
-// pass the batch as the producer's opaque -> Seal(batch). Delivery reports
-// call Acknowledged(opaque, ok). TakeCommittable() returns the merged
+// pass Token(batch) as the producer's opaque -> Seal(batch). Delivery
+// reports call Acknowledged(opaque, ok). Tokens are batch numbers, never
+// reused, so a late report for a forgotten batch cannot count against a new
+// one that happens to reuse its memory. TakeCommittable() returns the merged
 // offsets of the leading batches that are complete.
 //
 // Not thread-safe: the scoring thread owns it (delivery reports run on that
@@ -31,6 +33,8 @@ class CommitTracker {
   Batch* Open(std::span<const stream::TopicPartitionOffset> next_offsets);
   // One more record of `batch` is on its way to the broker.
   void Expect(Batch* batch);
+  // What to pass as the producer's opaque for `batch`'s records.
+  static void* Token(const Batch* batch);
   // `batch` sends nothing more.
   void Seal(Batch* batch);
   // The broker's verdict on one record (`opaque` as given to the producer).
@@ -51,10 +55,12 @@ class CommitTracker {
 
  private:
   std::deque<std::unique_ptr<Batch>> batches_;
+  uint64_t next_id_ = 1;  // 0 would be a null opaque
   uint64_t failures_ = 0;
 };
 
 struct CommitTracker::Batch {
+  uint64_t id = 0;
   std::vector<stream::TopicPartitionOffset> next_offsets;
   uint64_t outstanding = 0;
   bool sealed = false;

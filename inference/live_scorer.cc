@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 // Consecutive aborted transactions after which the run gives up (the cause,
 // e.g. a missing alerts topic, is not going away by itself).
 constexpr int kMaxConsecutiveAborts = 5;
-constexpr int kCommitAttempts = 3;  // for retriable commit errors
+constexpr int kCommitAttempts = 3;  // for retriable transactional errors
 // At-least-once: batches scored but not yet acknowledged by the broker.
 constexpr size_t kMaxBatchesInFlight = 8;
 
@@ -45,6 +45,17 @@ std::string Partitions(std::span<const stream::TopicPartitionOffset> list) {
     out += std::to_string(tp.partition);
   }
   return out.empty() ? "none" : out;
+}
+
+// librdkafka's transactional calls may be called again after a retriable
+// error (e.g. a timeout); other errors are the caller's to handle.
+Status RetryTransactional(const std::function<Status()>& call) {
+  Status s;
+  for (int attempt = 1; attempt <= kCommitAttempts; ++attempt) {
+    s = call();
+    if (s.ok() || !s.retriable()) break;
+  }
+  return s;
 }
 
 // Adds `later` to `*held`, replacing the held offset of the same partition.
@@ -90,7 +101,6 @@ class AtLeastOnceCommits {
         delivery_timeout_(delivery_timeout) {}
 
   CommitTracker& tracker() { return tracker_; }
-  bool holding() const { return !held_.empty(); }
 
   // Serves delivery reports and commits what is ready. `force`: wait for
   // every outstanding record first and commit regardless of the interval
@@ -130,7 +140,6 @@ class AtLeastOnceCommits {
   // revoke), then forget it all; what could not be committed is scored
   // again by the next owner.
   void Revoked(std::span<const stream::TopicPartitionOffset> revoked) {
-    const bool was_holding = holding();
     if (Status s = Commit(/*force=*/true); !s.ok()) {
       spdlog::warn("commit on revoke failed; the next owner scores those events again: {}",
                    s.message());
@@ -144,9 +153,9 @@ class AtLeastOnceCommits {
     held_.clear();
     ready_.clear();
     tracker_.Clear();
-    if (was_holding) {
-      if (Status s = consumer_->Resume(revoked); !s.ok()) spdlog::warn("{}", s.message());
-    }
+    // A pause outlives the revoke (the commit above may have paused just
+    // now): partitions assigned again must fetch.
+    if (Status s = consumer_->Resume(revoked); !s.ok()) spdlog::warn("{}", s.message());
   }
 
  private:
@@ -365,7 +374,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
           if (auto rejection = decoder.Decode(m.value(), &event)) {
             batch.events.pop_back();
             if (acks != nullptr) commits->tracker().Expect(acks);
-            KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection, acks));
+            KAPPA_RETURN_IF_ERROR(
+                dlq.Send(m, *rejection, acks ? CommitTracker::Token(acks) : nullptr));
             ++dead_lettered;
             continue;
           }
@@ -395,7 +405,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
           KAPPA_RETURN_IF_ERROR(
               (*producer)->Send(options_.alerts_topic,
                                 std::string_view(key.data(), key_end - key.data()), alert_json,
-                                headers, acks));
+                                headers, acks ? CommitTracker::Token(acks) : nullptr));
           ++alerts;
         }
         scored_at = Clock::now();
@@ -413,14 +423,12 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
                                failure.kafka_code(), false, false, /*txn_requires_abort=*/true);
         }
         KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next_offsets, transaction_id));
-        KAPPA_RETURN_IF_ERROR((*producer)->SendOffsetsToTransaction(
-            next_offsets, **consumer, std::chrono::seconds(30)));
-        Status commit;
-        for (int attempt = 1; attempt <= kCommitAttempts; ++attempt) {
-          commit = (*producer)->CommitTransaction(std::chrono::seconds(30));
-          if (commit.ok() || !commit.retriable()) break;
-        }
-        return commit;
+        KAPPA_RETURN_IF_ERROR(RetryTransactional([&] {
+          return (*producer)->SendOffsetsToTransaction(next_offsets, **consumer,
+                                                       std::chrono::seconds(30));
+        }));
+        return RetryTransactional(
+            [&] { return (*producer)->CommitTransaction(std::chrono::seconds(30)); });
       };
 
       Status outcome = work();
@@ -429,8 +437,11 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         // Nothing of the batch is visible to read_committed readers: score
         // it again from its first offsets.
         spdlog::warn("transaction aborted, scoring the batch again: {}", outcome.message());
-        KAPPA_RETURN_IF_ERROR((*producer)->AbortTransaction(std::chrono::seconds(30)));
+        KAPPA_RETURN_IF_ERROR(RetryTransactional(
+            [&] { return (*producer)->AbortTransaction(std::chrono::seconds(30)); }));
         KAPPA_RETURN_IF_ERROR((*consumer)->Seek(first_offsets, std::chrono::seconds(10)));
+        // Its partitions are not done until the batch is scored again.
+        for (const auto& tp : first_offsets) reached.erase(tp.partition);
         metrics_->transactions_aborted.Increment();
         ++summary.aborted;
         continue;

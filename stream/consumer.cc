@@ -97,6 +97,14 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
   defaults.emplace_back("group.id", consumer->options_.group_id.empty()
                                         ? "kappa-assign-only"
                                         : consumer->options_.group_id);
+  // The rebalance callback assigns and unassigns eagerly; incremental
+  // (cooperative) rebalancing would need incremental_assign instead.
+  for (const auto& [key, value] : consumer->options_.client.properties) {
+    if (key == "partition.assignment.strategy" && value.find("cooperative") != std::string::npos) {
+      return Status::InvalidArgument("-X partition.assignment.strategy=" + value +
+                                     ": cooperative rebalancing is not supported");
+    }
+  }
   if (consumer->options_.statistics_interval.count() > 0) {
     defaults.emplace_back("statistics.interval.ms",
                           std::to_string(consumer->options_.statistics_interval.count()));

@@ -192,6 +192,7 @@ TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
       {{"demo", "-b", "127.0.0.1:9092"}, "embedded broker"},
       {{"infer", "--transactional-id", "a"}, "need --exactly-once"},
       {{"infer", "--threshold", "1.5"}, "--threshold"},
+      {{"infer", "-X", "partition.assignment.strategy=cooperative-sticky"}, "cooperative"},
       {{"infer", "-X", "transaction.timeout.ms=soon"}, "transaction.timeout.ms"},
       {{"nonsense"}, "unknown command"},
   };
