@@ -27,8 +27,9 @@ int RunBroker(const Args& args) {
       "on first use.\n"
       "Prints the bootstrap address on stdout and writes it to the address file, where\n"
       "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.");
-  cl.AddInt("partitions", 'p', "N", "partitions of the events, alerts, DLQ and progress topics\n(default 3)",
-            &partitions, 1, 1000);
+  cl.AddInt("partitions", 'p', "N",
+            "partitions of the events, alerts, DLQ and progress topics\n(default 3)", &partitions,
+            1, 1000);
   cl.AddInt("broker-count", 0, "N", "brokers in the cluster (default 1)", &broker_count, 1, 9);
   cl.AddString("address-file", 0, "PATH",
                "where to write the address (default " + DefaultBrokerAddressFile() + ")",

@@ -116,7 +116,8 @@ int RunDemo(const Args& args) {
   });
 
   stream::EventDecoder decoder;
-  stream::DeadLetterWriter dlq((*dlq_producer).get(), std::string(stream::kDeadLetterTopic), "demo");
+  stream::DeadLetterWriter dlq((*dlq_producer).get(), std::string(stream::kDeadLetterTopic),
+                               "demo");
   stream::PassengerEvent event;
   DemoCounts counts;
   std::vector<stream::Message> batch;

@@ -1,7 +1,6 @@
 // `kappa infer`: live scoring and survived=1 alerts.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <array>
@@ -80,7 +79,8 @@ int RunInfer(const Args& args) {
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
                &options.until_end);
-  cl.AddSwitch("exactly-once", "one Kafka transaction per batch (see above)", &options.exactly_once);
+  cl.AddSwitch("exactly-once", "one Kafka transaction per batch (see above)",
+               &options.exactly_once);
   cl.AddString("transactional-id", 0, "ID",
                "with --exactly-once: this instance's transactional.id; unique per\n"
                "instance, the same across its restarts (default\n"
@@ -124,8 +124,9 @@ int RunInfer(const Args& args) {
   options.group_id = kafka.group_id().value_or(options.group_id);
   if (!options.exactly_once && (!options.transactional_id.empty() ||
                                 options.progress_topic != stream::kInferProgressTopic)) {
-    return ReportFailure("infer", Status::InvalidArgument(
-                                      "--transactional-id and --progress-topic need --exactly-once"));
+    return ReportFailure(
+        "infer",
+        Status::InvalidArgument("--transactional-id and --progress-topic need --exactly-once"));
   }
   if (options.exactly_once && options.transactional_id.empty()) {
     options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();

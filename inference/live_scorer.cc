@@ -124,9 +124,10 @@ class AtLeastOnceCommits {
     if (ready_.empty() || (!force && now - last_commit_ < interval_)) return Status::Ok();
     last_commit_ = now;
     if (Status s = consumer_->Commit(ready_); !s.ok()) {
-      spdlog::warn("offset commit failed ({}); holding the partitions until it succeeds or they "
-                   "are revoked",
-                   s.message());
+      spdlog::warn(
+          "offset commit failed ({}); holding the partitions until it succeeds or they "
+          "are revoked",
+          s.message());
       MergeOffsets(ready_, &held_);
       auto assignment = consumer_->Assignment();
       if (!assignment.ok()) return assignment.status();
@@ -237,10 +238,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   auto producer = stream::Producer::Create(
       {.client = exactly_once ? client_ : stream::WithDefaults(client_, {{"linger.ms", "1"}}),
        .transactional_id = exactly_once ? options_.transactional_id : std::string(),
-       .on_delivery =
-           [&](const stream::DeliveryReport& r) {
-             if (commits) commits->tracker().Acknowledged(r.opaque, r.status.ok());
-           }});
+       .on_delivery = [&](const stream::DeliveryReport& r) {
+         if (commits) commits->tracker().Acknowledged(r.opaque, r.status.ok());
+       }});
   if (!producer.ok()) return producer.status();
   // Declared after the producer, so destroyed (closed, its last revoke
   // committing through the producer) before it.
@@ -276,9 +276,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     // transaction.
     KAPPA_RETURN_IF_ERROR((*producer)->InitTransactions(std::chrono::seconds(30)));
   } else {
-    commits = std::make_unique<AtLeastOnceCommits>(consumer->get(), producer->get(),
-                                                   options_.commit_interval,
-                                                   options_.delivery_timeout);
+    commits = std::make_unique<AtLeastOnceCommits>(
+        consumer->get(), producer->get(), options_.commit_interval, options_.delivery_timeout);
   }
 
   // With until_end: the end of every partition now; reached when consumed.
@@ -402,10 +401,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
           const auto key_end =
               std::to_chars(key.data(), key.data() + key.size(), batch.events[i].passenger_id).ptr;
           if (acks != nullptr) commits->tracker().Expect(acks);
-          KAPPA_RETURN_IF_ERROR(
-              (*producer)->Send(options_.alerts_topic,
-                                std::string_view(key.data(), key_end - key.data()), alert_json,
-                                headers, acks ? CommitTracker::Token(acks) : nullptr));
+          KAPPA_RETURN_IF_ERROR((*producer)->Send(
+              options_.alerts_topic, std::string_view(key.data(), key_end - key.data()), alert_json,
+              headers, acks ? CommitTracker::Token(acks) : nullptr));
           ++alerts;
         }
         scored_at = Clock::now();
@@ -447,9 +445,10 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         continue;
       }
       if (!outcome.ok() && outcome.fatal() && exactly_once) {
-        return outcome.WithContext("fenced or fatal producer error (is another instance using "
-                                   "transactional.id " +
-                                   options_.transactional_id + "?)");
+        return outcome.WithContext(
+            "fenced or fatal producer error (is another instance using "
+            "transactional.id " +
+            options_.transactional_id + "?)");
       }
       KAPPA_RETURN_IF_ERROR(outcome);
       consecutive_aborts = 0;

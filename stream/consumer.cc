@@ -29,8 +29,8 @@ Status FirstPartitionError(const rd_kafka_topic_partition_list_t* list, const ch
   for (int i = 0; i < list->cnt; ++i) {
     const auto& e = list->elems[i];
     if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return FromKafka(e.err, std::string(what) + " " + e.topic + " [" +
-                                  std::to_string(e.partition) + "]");
+      return FromKafka(
+          e.err, std::string(what) + " " + e.topic + " [" + std::to_string(e.partition) + "]");
     }
   }
   return Status::Ok();
@@ -113,14 +113,14 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(
-      conf->get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                      rd_kafka_topic_partition_list_t* partitions,
-                      void* opaque) { OnRebalance(rk, err, partitions, opaque); });
+      conf->get(),
+      [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+         void* opaque) { OnRebalance(rk, err, partitions, opaque); });
   if (consumer->options_.on_statistics) {
-    rd_kafka_conf_set_stats_cb(conf->get(), [](rd_kafka_t* rk, char* json, size_t len,
-                                               void* opaque) -> int {
-      return OnStatistics(rk, json, len, opaque);
-    });
+    rd_kafka_conf_set_stats_cb(conf->get(),
+                               [](rd_kafka_t* rk, char* json, size_t len, void* opaque) -> int {
+                                 return OnStatistics(rk, json, len, opaque);
+                               });
   }
   auto rk = internal::NewClient(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!rk.ok()) return rk.status();

@@ -106,9 +106,9 @@ class Consumer {
   // Appends up to `max_messages` records to *batch, waiting at most `timeout`
   // for the first. Rebalance callbacks run inside Poll; records taken in the
   // same call before a revoke are dropped, so a batch never holds records of
-  // a partition that was taken away (its next owner reads them again). Transient errors (a broker down) are logged and retried
-  // by librdkafka, not returned; fatal errors, unknown topics and corrupt
-  // records are returned. With report_partition_eof, each end of partition reached is
+  // a partition that was taken away (its next owner reads them again). Transient errors (a broker
+  // down) are logged and retried by librdkafka, not returned; fatal errors, unknown topics and
+  // corrupt records are returned. With report_partition_eof, each end of partition reached is
   // appended to *eofs (offset = the partition's end) when eofs is given.
   Status Poll(size_t max_messages, std::chrono::milliseconds timeout, std::vector<Message>* batch,
               std::vector<TopicPartitionOffset>* eofs = nullptr);
@@ -152,7 +152,7 @@ class Consumer {
   rd_kafka_queue_s* queue_ = nullptr;         // owned: the consumer queue
   std::vector<rd_kafka_message_s*> scratch_;  // reused by Poll
   bool closed_ = false;
-  bool subscribed_ = false;  // group member: no batch polling (see Poll)
+  bool subscribed_ = false;   // group member: no batch polling (see Poll)
   uint64_t revocations_ = 0;  // rebalances that took partitions away
   Status rebalance_error_;    // from on_assign, returned by Poll
 };

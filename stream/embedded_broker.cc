@@ -32,8 +32,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(
   // unacknowledged waits for the client's delayed ACK, and ~10% of infer's
   // alert flushes took 40-48 ms instead of <1 ms. Kafka brokers disable
   // Nagle too.
-  auto conf =
-      internal::MakeConf(client, {{"log_level", "4"}, {"socket.nagle.disable", "true"}});
+  auto conf = internal::MakeConf(client, {{"log_level", "4"}, {"socket.nagle.disable", "true"}});
   if (!conf.ok()) return conf.status();
   auto rk = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!rk.ok()) return rk.status();

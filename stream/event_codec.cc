@@ -13,11 +13,15 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "stream/json_validation.h"
 
 namespace kappa::stream {
 namespace {
 
 namespace od = simdjson::ondemand;
+using internal::IsJsonNumber;
+using internal::NumberToken;
+using internal::ValidateJsonValue;
 
 // The known fields, in the order of design.md. Indexes into kFieldNames and
 // into the bitset of fields seen in one event.
@@ -191,51 +195,10 @@ std::string QuoteForReason(std::string_view s) {
   return quoted;
 }
 
-// A number token as the producer wrote it (raw_json_token() keeps the
-// whitespace that follows).
-std::string_view NumberToken(od::value& v) {
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  return token;
-}
-
 // A number token for a reason. Tokens are ASCII (they passed IsJsonNumber).
 std::string ShortToken(std::string_view token) {
   if (token.size() <= kMaxQuotedBytes) return std::string(token);
   return fmt::format("{}...", token.substr(0, kMaxQuotedBytes));
-}
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// RFC 8259 number grammar. simdjson answers NUMBER_ERROR both for malformed
-// tokens ("01", "1.2.3") and for valid ones it cannot represent ("1e400");
-// this tells the two apart (not JSON vs. out of range). Runs only on failure.
-bool IsJsonNumber(std::string_view s) {
-  size_t i = 0;
-  const auto digits = [&] {
-    const size_t start = i;
-    while (i < s.size() && IsDigit(s[i])) ++i;
-    return i > start;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
 }
 
 bool IsPlainInteger(std::string_view number) {
@@ -479,65 +442,6 @@ std::optional<Rejection> CheckRequired(const FieldSet& seen) {
   return std::nullopt;
 }
 
-// ---- Full validation of values we do not decode ---------------------------
-
-simdjson::error_code ValidateValue(od::value& v, int depth);
-
-simdjson::error_code ValidateArray(od::value& v, int depth) {
-  od::array array;
-  if (auto error = v.get_array().get(array)) return error;
-  for (auto element : array) {
-    od::value item;
-    if (auto error = std::move(element).get(item)) return error;
-    if (auto error = ValidateValue(item, depth + 1)) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-simdjson::error_code ValidateObject(od::value& v, int depth) {
-  od::object object;
-  if (auto error = v.get_object().get(object)) return error;
-  for (auto result : object) {
-    od::field field;
-    if (auto error = std::move(result).get(field)) return error;
-    std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) return error;
-    if (auto error = ValidateValue(field.value(), depth + 1)) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-// Checks that `v` is well-formed JSON, consuming it. On-Demand would skip an
-// unread value by counting brackets only, accepting e.g. [1,,] or {1 2}.
-simdjson::error_code ValidateValue(od::value& v, int depth) {
-  if (depth > kMaxUnknownNesting) return simdjson::DEPTH_ERROR;
-  od::json_type type{};
-  if (auto error = v.type().get(type)) return error;
-  switch (type) {
-    case od::json_type::array:
-      return ValidateArray(v, depth);
-    case od::json_type::object:
-      return ValidateObject(v, depth);
-    case od::json_type::number: {
-      double d = 0;
-      if (v.get_double().get(d) == simdjson::SUCCESS) return simdjson::SUCCESS;
-      // Valid but unrepresentable numbers (1e400) are still JSON.
-      return IsJsonNumber(NumberToken(v)) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return v.get_string().get(s);
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      return v.get_bool().get(b);
-    }
-    case od::json_type::null:
-      return ConsumeNull(v);
-  }
-  return simdjson::TAPE_ERROR;
-}
-
 // ---- Documents --------------------------------------------------------------
 
 // Decodes the fields of the root object, once each, in document order.
@@ -550,7 +454,8 @@ std::optional<Rejection> DecodeFields(od::object& object, PassengerEvent* out) {
     if (auto error = field.unescaped_key().get(key)) return NotJson(error);
     const std::optional<Field> known = FindField(key);
     if (!known) {
-      if (auto error = ValidateValue(field.value(), 1)) return NotJson(error, key);
+      if (auto error = ValidateJsonValue(field.value(), 1, kMaxUnknownNesting))
+        return NotJson(error, key);
       continue;
     }
     if (seen.test(Index(*known))) {
@@ -576,7 +481,7 @@ simdjson::error_code ValidateNonObjectRoot(od::document& doc, od::json_type type
     case od::json_type::array: {
       od::value root;
       error = doc.get_value().get(root);
-      if (!error) error = ValidateValue(root, 1);
+      if (!error) error = ValidateJsonValue(root, 1, kMaxUnknownNesting);
       break;
     }
     case od::json_type::number: {

@@ -52,5 +52,4 @@ class EventDecoder {
 // Decode(Encode(e)) == e for every valid event.
 void EncodeEvent(const PassengerEvent& event, std::string* out);
 
-
 }  // namespace kappa::stream

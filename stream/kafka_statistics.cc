@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "stream/json_validation.h"
+
 namespace kappa::stream {
 namespace {
 
@@ -127,66 +129,10 @@ Status GetObject(od::value& v, const Path& path, od::object* out) {
 //
 // On-Demand skips an unread value by counting brackets only, which would
 // accept e.g. {"rtt":{"min":,}}; a corrupt document must not pass as long as
-// the corruption is in a field we ignore.
-
-simdjson::error_code ValidateValue(od::value& v, int depth);
-
-simdjson::error_code ValidateArray(od::value& v, int depth) {
-  od::array array;
-  if (auto error = v.get_array().get(array)) return error;
-  for (auto element : array) {
-    od::value item;
-    if (auto error = std::move(element).get(item)) return error;
-    if (auto error = ValidateValue(item, depth + 1)) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-simdjson::error_code ValidateObject(od::value& v, int depth) {
-  od::object object;
-  if (auto error = v.get_object().get(object)) return error;
-  for (auto result : object) {
-    od::field field;
-    if (auto error = std::move(result).get(field)) return error;
-    std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) return error;
-    if (auto error = ValidateValue(field.value(), depth + 1)) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-simdjson::error_code ValidateValue(od::value& v, int depth) {
-  if (depth > kMaxNesting) return simdjson::DEPTH_ERROR;
-  od::json_type type{};
-  if (auto error = v.type().get(type)) return error;
-  switch (type) {
-    case od::json_type::array:
-      return ValidateArray(v, depth);
-    case od::json_type::object:
-      return ValidateObject(v, depth);
-    case od::json_type::number: {
-      double d = 0;
-      return v.get_double().get(d);
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return v.get_string().get(s);
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      return v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      if (auto error = v.is_null().get(is_null)) return error;
-      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::TAPE_ERROR;
-}
+// the corruption is in a field we ignore (stream/json_validation.h).
 
 Status Skip(od::value& v, const Path& path, int depth) {
-  if (auto error = ValidateValue(v, depth)) return NotJson(path, error);
+  if (auto error = internal::ValidateJsonValue(v, depth, kMaxNesting)) return NotJson(path, error);
   return Status::Ok();
 }
 

@@ -134,8 +134,8 @@ Status Producer::SendOffsetsToTransaction(std::span<const TopicPartitionOffset> 
         tp.offset;
   }
   rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer.rk_);
-  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
-      rk_, list.get(), group, static_cast<int>(timeout.count()));
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(rk_, list.get(), group,
+                                                                 static_cast<int>(timeout.count()));
   rd_kafka_consumer_group_metadata_destroy(group);
   return internal::FromKafkaError(error, "send offsets to transaction");
 }

@@ -18,16 +18,17 @@ Result<std::unique_ptr<ProgressLog>> ProgressLog::Open(const KafkaClientOptions&
                                                        std::string topic, std::string group) {
   // The embedded broker answers a fetch at the end of a partition only
   // after fetch.wait.max.ms (librdkafka's default: 500 ms per read).
-  auto reader = Consumer::Create(
-      {.client = WithDefaults(client, {{"isolation.level", "read_committed"},
-                                       {"fetch.wait.max.ms", "5"}}),
-       .report_partition_eof = true});
+  auto reader =
+      Consumer::Create({.client = WithDefaults(client, {{"isolation.level", "read_committed"},
+                                                        {"fetch.wait.max.ms", "5"}}),
+                        .report_partition_eof = true});
   if (!reader.ok()) return reader.status();
   auto partitions = (*reader)->PartitionCount(topic, kTimeout);
   if (partitions.status().code() == StatusCode::kNotFound) {
-    return Status::NotFound("progress topic " + topic +
-                            " does not exist; create it with as many partitions as the events "
-                            "topic (cleanup.policy=compact), or name another with --progress-topic");
+    return Status::NotFound(
+        "progress topic " + topic +
+        " does not exist; create it with as many partitions as the events "
+        "topic (cleanup.policy=compact), or name another with --progress-topic");
   }
   if (!partitions.ok()) return partitions.status().WithContext("progress topic");
   return std::unique_ptr<ProgressLog>(
@@ -113,8 +114,8 @@ Result<std::map<int32_t, int64_t>> ProgressLog::Load(const std::string& source_t
     }
     for (auto& [q, tail] : tails) {
       if (tail.done) continue;
-      tail.done = tail.latest.size() == tail.keys.size() ||
-                  tail.marks.high - tail.window <= tail.marks.low;
+      tail.done =
+          tail.latest.size() == tail.keys.size() || tail.marks.high - tail.window <= tail.marks.low;
       tail.window *= kWindowGrowth;
     }
   }

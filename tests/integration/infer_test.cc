@@ -66,7 +66,8 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
   // kappa.stage tells the copies apart.
   std::map<std::string, std::multiset<std::string>> stages;  // source offset -> stages
   for (const auto& d : dlq) {
-    stages[d.Header("kappa.source.offset").value_or("?")].insert(d.Header("kappa.stage").value_or("?"));
+    stages[d.Header("kappa.source.offset").value_or("?")].insert(
+        d.Header("kappa.stage").value_or("?"));
   }
   ASSERT_EQ(stages.size(), 2u);
   for (const auto& [offset, s] : stages) {
@@ -134,7 +135,7 @@ TEST_F(InferTest, ConsumerLagPerPartitionFallsToZeroAsTheGroupCatchesUp) {
   stop = true;
   runner.join();
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-  EXPECT_TRUE(caught_up) << "lag per partition: " 
+  EXPECT_TRUE(caught_up) << "lag per partition: "
                          << ::testing::PrintToString(ConsumerLag(server->registry()));
   EXPECT_GT(most_behind, 0) << "the lag was seen while catching up";
   EXPECT_LE(most_behind, static_cast<double>(kEvents + 2));

@@ -1,4 +1,3 @@
-#include "common/json_writer.h"
 #include "stream/event_codec.h"
 
 #include <gmock/gmock.h>
@@ -10,6 +9,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/json_writer.h"
 
 namespace kappa::stream {
 

@@ -1,7 +1,7 @@
 // Component defaults yield to the user's -X properties.
-#include <gtest/gtest.h>
-
 #include "stream/kafka_options.h"
+
+#include <gtest/gtest.h>
 
 namespace kappa::stream {
 namespace {
