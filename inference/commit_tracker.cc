@@ -1,6 +1,5 @@
 #include "inference/commit_tracker.h"
 
-#include <algorithm>
 #include <cstdint>
 
 namespace kappa::inference {
@@ -38,16 +37,7 @@ std::vector<stream::TopicPartitionOffset> CommitTracker::TakeCommittable() {
   std::vector<stream::TopicPartitionOffset> out;
   if (failures_ > 0) return out;
   while (!batches_.empty() && batches_.front()->sealed && batches_.front()->outstanding == 0) {
-    for (const auto& tp : batches_.front()->next_offsets) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& o) {
-        return o.topic == tp.topic && o.partition == tp.partition;
-      });
-      if (it == out.end()) {
-        out.push_back(tp);
-      } else {
-        it->offset = std::max(it->offset, tp.offset);
-      }
-    }
+    stream::MergeOffsets(batches_.front()->next_offsets, &out);
     batches_.pop_front();
   }
   return out;

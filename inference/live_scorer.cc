@@ -58,20 +58,6 @@ Status RetryTransactional(const std::function<Status()>& call) {
   return s;
 }
 
-// Adds `later` to `*held`, replacing the held offset of the same partition.
-void MergeOffsets(std::span<const stream::TopicPartitionOffset> later,
-                  std::vector<stream::TopicPartitionOffset>* held) {
-  for (const auto& tp : later) {
-    auto it = std::find_if(held->begin(), held->end(),
-                           [&](const auto& h) { return h.partition == tp.partition; });
-    if (it == held->end()) {
-      held->push_back(tp);
-    } else {
-      it->offset = tp.offset;
-    }
-  }
-}
-
 // kappa_consumer_lag from one librdkafka statistics report.
 void ExportLag(std::string_view json, monitoring::ScoringMetrics* metrics) {
   auto stats = stream::ParseKafkaStatistics(json);
@@ -111,7 +97,7 @@ class AtLeastOnceCommits {
     if (tracker_.failures() > 0) {
       return producer_->first_failure().WithContext("alerts not acknowledged; not committed");
     }
-    MergeOffsets(tracker_.TakeCommittable(), &ready_);
+    stream::MergeOffsets(tracker_.TakeCommittable(), &ready_);
     if (!held_.empty()) {
       if (!consumer_->Commit(held_).ok()) return Status::Ok();  // still refused
       spdlog::info("held offsets committed; fetching again");
@@ -128,7 +114,7 @@ class AtLeastOnceCommits {
           "offset commit failed ({}); holding the partitions until it succeeds or they "
           "are revoked",
           s.message());
-      MergeOffsets(ready_, &held_);
+      stream::MergeOffsets(ready_, &held_);
       auto assignment = consumer_->Assignment();
       if (!assignment.ok()) return assignment.status();
       KAPPA_RETURN_IF_ERROR(consumer_->Pause(*assignment));

@@ -20,6 +20,7 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using internal::IsJsonNumber;
+using internal::JsonTypeName;
 using internal::NumberToken;
 using internal::ValidateJsonValue;
 
@@ -122,24 +123,6 @@ constexpr std::array<std::string_view, simdjson::NUM_ERROR_CODES> kSimdjsonError
 };
 static_assert(simdjson::TRAILING_CONTENT + 1 == simdjson::NUM_ERROR_CODES,
               "simdjson's error codes changed: update kSimdjsonErrorNames");
-
-std::string_view JsonTypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "array";
-    case od::json_type::object:
-      return "object";
-    case od::json_type::number:
-      return "number";
-    case od::json_type::string:
-      return "string";
-    case od::json_type::boolean:
-      return "boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "unknown";
-}
 
 // Returns the byte offset of the first ill-formed UTF-8 sequence in `s`
 // (Unicode 15, table 3-7: no overlongs, surrogates or code points above

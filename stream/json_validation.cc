@@ -101,6 +101,24 @@ bool IsJsonNumber(std::string_view s) {
   return i == s.size();
 }
 
+std::string_view JsonTypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
 simdjson::error_code ValidateJsonValue(od::value& v, int depth, int max_depth) {
   return ValidateValue(v, depth, max_depth);
 }

@@ -18,6 +18,9 @@ std::string_view NumberToken(simdjson::ondemand::value& v);
 // this tells the two apart.
 bool IsJsonNumber(std::string_view s);
 
+// "array", "object", "number", "string", "boolean" or "null", for reasons.
+std::string_view JsonTypeName(simdjson::ondemand::json_type type);
+
 // Checks that `v` is well-formed JSON, consuming it: On-Demand would skip an
 // unread value by counting brackets only, accepting e.g. [1,,] or {1 2}.
 // Nesting deeper than `max_depth` (counting from `depth`) is DEPTH_ERROR.

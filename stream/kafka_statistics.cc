@@ -15,6 +15,7 @@ namespace kappa::stream {
 namespace {
 
 namespace od = simdjson::ondemand;
+using internal::JsonTypeName;
 
 // Values we do not read are validated by recursion; librdkafka's statistics
 // nest five levels deep, so anything past this is not theirs.
@@ -72,24 +73,6 @@ Status Corrupt(const Path& path, std::string_view what) {
 
 Status NotJson(const Path& path, simdjson::error_code error) {
   return Corrupt(path, fmt::format("not valid JSON: {}", simdjson::error_message(error)));
-}
-
-std::string_view JsonTypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "array";
-    case od::json_type::object:
-      return "object";
-    case od::json_type::number:
-      return "number";
-    case od::json_type::string:
-      return "string";
-    case od::json_type::boolean:
-      return "boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "unknown";
 }
 
 Status ExpectType(od::value& v, const Path& path, od::json_type expected) {

@@ -44,23 +44,6 @@ class DeliveryTest : public testing::ScoringTest {
     return ids;
   }
 
-  std::vector<std::string> Infer(const std::string& group, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {testing::KappaBinary(),
-                                     "infer",
-                                     "-b",
-                                     bootstrap(),
-                                     "--models-dir",
-                                     models_dir(),
-                                     "--metrics-port",
-                                     "0",
-                                     "-X",
-                                     "session.timeout.ms=6000",
-                                     "-X",
-                                     "group.id=" + group};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
-  }
-
   void Publish(const std::string& topic, uint64_t count, uint64_t first_id, double rate = 0) {
     auto producer = MakeProducer();
     auto source =
@@ -114,8 +97,8 @@ TEST_F(DeliveryTest, ExactlyOnceKilledMidStreamAndRestartedCommitsEachAlertOnce)
   // A slow broker (30 ms per response, several per transaction) and small
   // batches keep the first run busy long enough to be killed mid-stream.
   ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(30)).ok());
-  const auto infer =
-      Infer("eo-crash", {"--exactly-once", "--transactional-id", "eo-crash", "--batch-size", "50"});
+  const auto infer = InferArgs(
+      "eo-crash", {"--exactly-once", "--transactional-id", "eo-crash", "--batch-size", "50"});
   {
     testing::BackgroundProcess first(infer, dir_.File("infer-1"));
     ASSERT_TRUE(testing::Eventually([&] { return TopicSize("titanic-infer-progress") > 5; },
@@ -169,8 +152,8 @@ TEST_F(DeliveryTest, TwoInstancesSplitThePartitionsAndScoreEverythingOnce) {
   ASSERT_TRUE(broker_->CreateTopic("pair-events", 4).ok());
   const std::vector<std::string> topics = {"--topic", "pair-events", "--alerts-topic",
                                            "pair-alerts"};
-  testing::BackgroundProcess a(Infer("pair", topics), dir_.File("infer-a"));
-  testing::BackgroundProcess b(Infer("pair", topics), dir_.File("infer-b"));
+  testing::BackgroundProcess a(InferArgs("pair", topics), dir_.File("infer-a"));
+  testing::BackgroundProcess b(InferArgs("pair", topics), dir_.File("infer-b"));
   // Both members own partitions before any event exists, so neither can
   // score everything alone.
   const std::regex owns(R"(assigned partitions \d)");
@@ -206,7 +189,7 @@ TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresLittle) {
   const std::vector<std::string> topics = {"--topic",       "moving-events", "--alerts-topic",
                                            "moving-alerts", "--batch-size",  "20"};
   constexpr uint64_t kMovingEvents = 3000;
-  testing::BackgroundProcess a(Infer("moving", topics), dir_.File("infer-a"));
+  testing::BackgroundProcess a(InferArgs("moving", topics), dir_.File("infer-a"));
   ASSERT_TRUE(testing::Eventually(
       [&] { return a.Stderr().find("assigned partitions 0,1,2,3") != std::string::npos; },
       std::chrono::seconds(60)))
@@ -215,7 +198,7 @@ TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresLittle) {
   // the group moves half of the partitions to it.
   std::thread publisher([&] { Publish("moving-events", kMovingEvents, 700000, 500); });
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  testing::BackgroundProcess b(Infer("moving", topics), dir_.File("infer-b"));
+  testing::BackgroundProcess b(InferArgs("moving", topics), dir_.File("infer-b"));
   publisher.join();
   const auto expected = ExpectedAlerts("moving-events");
   ASSERT_TRUE(testing::Eventually([&] { return TopicSize("moving-alerts") >= expected.size(); },
@@ -239,7 +222,9 @@ TEST_F(DeliveryTest, ARebalanceMidStreamLosesNothingAndRescoresLittle) {
   // here only guards against losing control of it.
   const uint64_t scored = Scored(a.Stdout()) + Scored(b.Stdout());
   EXPECT_GE(scored, kMovingEvents) << "nothing lost";
-  EXPECT_LE(scored, kMovingEvents + kMovingEvents / 2) << "a:\n" << a.Stderr() << "b:\n" << b.Stderr();
+  EXPECT_LE(scored, kMovingEvents + kMovingEvents / 2) << "a:\n"
+                                                       << a.Stderr() << "b:\n"
+                                                       << b.Stderr();
   const auto alerted = AlertedIds("moving-alerts", /*committed_only=*/false);
   EXPECT_EQ(std::set<int64_t>(alerted.begin(), alerted.end()), Keys(expected));
   EXPECT_LE(alerted.size(), expected.size() + expected.size() / 2);

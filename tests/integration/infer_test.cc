@@ -149,20 +149,7 @@ TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
   // A slow broker (30 ms per response) and small batches keep the first run
   // busy long enough to be killed in the middle.
   ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(30)).ok());
-  const std::vector<std::string> infer = {testing::KappaBinary(),
-                                          "infer",
-                                          "-b",
-                                          bootstrap(),
-                                          "--models-dir",
-                                          models_dir(),
-                                          "--metrics-port",
-                                          "0",
-                                          "--batch-size",
-                                          "50",
-                                          "-X",
-                                          "session.timeout.ms=6000",
-                                          "-X",
-                                          "group.id=crash-test"};
+  const auto infer = InferArgs("crash-test", {"--batch-size", "50"});
   {
     testing::BackgroundProcess first(infer, dir_.File("infer-1"));
     ASSERT_TRUE(testing::Eventually(

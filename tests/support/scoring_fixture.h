@@ -9,11 +9,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "inference/model_registry.h"
 #include "stream/event_codec.h"
 #include "stream/passenger_publisher.h"
 #include "tests/support/broker_fixture.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "training/train_job.h"
 
@@ -47,6 +49,26 @@ class ScoringTest : public EmbeddedBrokerTest {
   }
 
   std::string models_dir() const { return dir_.File("models"); }
+
+  // argv of `kappa infer` in consumer group `group` on this broker and model
+  // registry, followed by `extra`.
+  std::vector<std::string> InferArgs(const std::string& group,
+                                     const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {KappaBinary(),
+                                     "infer",
+                                     "-b",
+                                     bootstrap(),
+                                     "--models-dir",
+                                     models_dir(),
+                                     "--metrics-port",
+                                     "0",
+                                     "-X",
+                                     "session.timeout.ms=6000",
+                                     "-X",
+                                     "group.id=" + group};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
 
   // PassengerId -> P(survived) for every valid event of `topic` that model_
   // flags (P >= 0.5).
