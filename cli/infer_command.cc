@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <thread>
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -57,6 +59,9 @@ int RunInfer(const Args& args) {
   monitoring::MetricsServerOptions metrics_options{.port = 8000};
   int64_t metrics_port = 8000;
   int64_t batch = static_cast<int64_t>(options.max_batch);
+  // Two lanes use both cores of a small machine; more rarely pay, since
+  // librdkafka's own threads and the alerts need CPU too.
+  int64_t scoring_threads = std::min<int64_t>(2, std::max(1u, std::thread::hardware_concurrency()));
   CommandLine cl(
       "kappa infer", "[options]",
       "Scores passenger events live as a member of a consumer group on the events topic\n"
@@ -90,6 +95,10 @@ int RunInfer(const Args& args) {
                "with --exactly-once: progress records (default\ntitanic-infer-progress)",
                &options.progress_topic);
   cl.AddInt("batch-size", 0, "N", "most events scored together (default 1000)", &batch, 1, 1000000);
+  cl.AddInt("scoring-threads", 0, "N",
+            "threads that decode and score a batch of 512 or more events\n"
+            "together (default 2, or 1 on a 1-core machine)",
+            &scoring_threads, 1, 64);
   cl.AddOption("threshold", 0, "P", "P(survived) at or above which to alert (default 0.5)",
                [&](std::string_view v) -> Status {
                  auto p = ParseDouble(v);
@@ -121,6 +130,7 @@ int RunInfer(const Args& args) {
   if (!help.ok()) return ReportFailure("infer", help.status());
   if (*help) return 0;
   options.max_batch = static_cast<size_t>(batch);
+  options.scoring_threads = static_cast<size_t>(scoring_threads);
   options.group_id = kafka.group_id().value_or(options.group_id);
   if (!options.exactly_once && (!options.transactional_id.empty() ||
                                 options.progress_topic != stream::kInferProgressTopic)) {

@@ -47,6 +47,11 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+void AppendJsonInt(int64_t v, std::string* out) {
+  std::array<char, 24> buf{};
+  out->append(buf.data(), std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr);
+}
+
 void AppendJsonDouble(double v, std::string* out) {
   if (!std::isfinite(v)) {
     out->append("null");
@@ -110,8 +115,7 @@ JsonWriter& JsonWriter::String(std::string_view s) {
 
 JsonWriter& JsonWriter::Int(int64_t v) {
   BeforeValue();
-  std::array<char, 24> buf{};
-  out_->append(buf.data(), std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr);
+  AppendJsonInt(v, out_);
   return *this;
 }
 

@@ -45,6 +45,8 @@ class JsonWriter {
 // Appends `s` as a JSON string literal (quotes included, RFC 8259 escapes);
 // valid UTF-8 passes through unchanged.
 void AppendJsonString(std::string_view s, std::string* out);
+// Appends `v` in decimal.
+void AppendJsonInt(int64_t v, std::string* out);
 // Appends the shortest round-trip decimal form of `v` (null if not finite).
 void AppendJsonDouble(double v, std::string* out);
 

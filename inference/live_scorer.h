@@ -23,6 +23,10 @@
 // (stream::Consumer::Poll), so no alert is written for a partition that is
 // no longer ours.
 //
+// Decoding, scoring and encoding alerts of a large batch is shared by
+// options.scoring_threads lanes (BatchScorer); every Kafka call stays on the
+// thread of Run().
+//
 // Threading: Run() uses its consumer and producer on the calling thread only.
 #pragma once
 
@@ -50,6 +54,8 @@ struct LiveScorerOptions {
   // 20 events/s and batches grow by themselves under load.
   std::chrono::milliseconds poll_wait{100};
   double threshold = 0.5;  // P(survived) >= threshold writes an alert
+  // Threads that decode and score a large batch together (BatchScorer).
+  size_t scoring_threads = 1;
   // Stop once every assigned partition reached the end offset it had when
   // the run started (for tests and benchmarks).
   bool until_end = false;

@@ -1,5 +1,8 @@
 #include "inference/model.h"
 
+#include <spdlog/spdlog.h>
+
+#include <bit>
 #include <charconv>
 #include <cmath>
 
@@ -24,6 +27,35 @@ stream::PassengerEvent SmokePassenger() {
   e.ticket = "A/5 21171";
   e.embarked = 'S';
   return e;
+}
+
+// kappa's own predictor for `booster_ubj` when it handles this model and
+// agrees bit for bit with XGBoost's on probe rows that take every split both
+// ways; nullopt (score with XGBoost) otherwise.
+std::optional<TreeEnsemble> FastPredictor(std::string_view booster_ubj, const Booster& booster,
+                                          const std::string& where) {
+  auto ensemble = TreeEnsemble::FromUbj(booster_ubj);
+  if (!ensemble.ok()) {
+    spdlog::info("{}: scored by XGBoost's predictor ({})", where, ensemble.status().message());
+    return std::nullopt;
+  }
+  const DenseMatrix probe = ensemble->ProbeRows(2048, /*seed=*/1);
+  std::vector<float> expected;
+  if (!booster.Predict(probe.values.data(), probe.rows, probe.cols, &expected).ok()) {
+    return std::nullopt;  // FromArtifact's smoke prediction reports it
+  }
+  std::vector<float> actual(probe.rows);
+  ensemble->Predict(probe.values.data(), probe.rows, actual.data());
+  for (size_t i = 0; i < probe.rows; ++i) {
+    if (std::bit_cast<uint32_t>(actual[i]) != std::bit_cast<uint32_t>(expected[i])) {
+      spdlog::warn(
+          "{}: kappa's tree predictor gives {} where XGBoost gives {} (probe row {}); scoring "
+          "with XGBoost's predictor",
+          where, actual[i], expected[i], i);
+      return std::nullopt;
+    }
+  }
+  return std::move(ensemble).value();
 }
 
 }  // namespace
@@ -73,6 +105,7 @@ Result<std::unique_ptr<Model>> Model::FromArtifact(ModelManifest manifest,
   model->feature_set_ = set;
   model->transform_ = std::move(transform).value();
   model->booster_ = std::move(booster).value();
+  model->fast_predictor_ = FastPredictor(model->booster_ubj_, *model->booster_, where);
   std::vector<float> p;
   const stream::PassengerEvent smoke = SmokePassenger();
   KAPPA_RETURN_IF_ERROR(model->Score({&smoke, 1}, &p).WithContext(where + ": smoke prediction"));
@@ -90,10 +123,20 @@ void Model::Features(std::span<const stream::PassengerEvent> events, DenseMatrix
   for (size_t i = 0; i < events.size(); ++i) transform_->Apply(events[i], out->row(i));
 }
 
+Status Model::Predict(const DenseMatrix& rows, std::vector<float>* out) const {
+  if (fast_predictor_) {
+    out->resize(rows.rows);
+    fast_predictor_->Predict(rows.values.data(), rows.rows, out->data());
+    return Status::Ok();
+  }
+  std::lock_guard lock(booster_mutex_);
+  return booster_->Predict(rows.values.data(), rows.rows, rows.cols, out);
+}
+
 Status Model::Score(std::span<const stream::PassengerEvent> events,
                     std::vector<float>* probabilities) {
   Features(events, &rows_);
-  return booster_->Predict(rows_.values.data(), rows_.rows, rows_.cols, probabilities);
+  return Predict(rows_, probabilities);
 }
 
 std::string EncodeModelMessage(const ModelManifest& manifest, std::string_view booster_ubj) {

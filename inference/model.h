@@ -7,11 +7,13 @@
 // an unreadable booster, a booster with the wrong number of inputs, or a
 // booster whose smoke prediction is not a probability.
 //
-// Not thread-safe (Score reuses buffers); one Model per scoring thread, or
-// share it read-only and keep buffers outside.
+// Thread-safety: Features and Predict are const and may be called from
+// several threads at once; Score reuses a buffer and is for one thread.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "common/status.h"
 #include "inference/feature_set.h"
 #include "inference/model_manifest.h"
+#include "inference/tree_ensemble.h"
 #include "inference/xgboost.h"
 #include "stream/passenger_event.h"
 
@@ -34,11 +37,16 @@ class Model {
   const FeatureSet& feature_set() const { return *feature_set_; }
   const FeatureTransform& transform() const { return *transform_; }
   const Booster& booster() const { return *booster_; }
+  // True when Score uses kappa's TreeEnsemble (tree_ensemble.h), verified
+  // against XGBoost's predictor on this model; false when XGBoost scores.
+  bool fast_predictor() const { return fast_predictor_.has_value(); }
   const std::string& booster_bytes() const { return booster_ubj_; }
 
   // The feature rows of `events` (events.size() x width, row-major).
   void Features(std::span<const stream::PassengerEvent> events, DenseMatrix* out) const;
-  // P(survived = 1) for each event.
+  // P(survived = 1) for each row made by Features; out is resized.
+  Status Predict(const DenseMatrix& rows, std::vector<float>* out) const;
+  // P(survived = 1) for each event: Features, then Predict.
   Status Score(std::span<const stream::PassengerEvent> events, std::vector<float>* probabilities);
 
  private:
@@ -48,6 +56,10 @@ class Model {
   const FeatureSet* feature_set_ = nullptr;
   std::unique_ptr<FeatureTransform> transform_;
   std::unique_ptr<Booster> booster_;
+  std::optional<TreeEnsemble> fast_predictor_;
+  // XGBoost's predictor, when it scores (not fast_predictor_), is called by
+  // one thread at a time.
+  mutable std::mutex booster_mutex_;
   DenseMatrix rows_;  // reused by Score
 };
 

@@ -345,17 +345,7 @@ Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t p
 
 Result<int32_t> Consumer::PartitionCount(const std::string& topic,
                                          std::chrono::milliseconds timeout) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  const auto err = rd_kafka_metadata(rk_, 0, rkt, &md, static_cast<int>(timeout.count()));
-  rd_kafka_topic_destroy(rkt);
-  KAPPA_RETURN_IF_ERROR(FromKafka(err, "metadata of " + topic));
-  internal::MetadataHandle owned(md);
-  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const auto terr = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
-    return Status::NotFound("topic " + topic + ": " + rd_kafka_err2str(terr));
-  }
-  return static_cast<int32_t>(md->topics[0].partition_cnt);
+  return internal::PartitionCount(rk_, topic, timeout);
 }
 
 }  // namespace kappa::stream

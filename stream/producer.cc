@@ -100,6 +100,11 @@ Status Producer::Send(const std::string& topic, std::string_view key,
   return Status::Ok();
 }
 
+Result<int32_t> Producer::PartitionCount(const std::string& topic,
+                                         std::chrono::milliseconds timeout) {
+  return internal::PartitionCount(rk_, topic, timeout);
+}
+
 void Producer::Poll(std::chrono::milliseconds timeout) {
   rd_kafka_poll(rk_, static_cast<int>(timeout.count()));
 }

@@ -91,6 +91,11 @@ class Producer {
               std::span<const Header> headers = {}, void* opaque = nullptr,
               int32_t partition = kAnyPartition);
 
+  // The number of partitions of `topic` (NotFound when the broker does not
+  // have it). Also makes the producer learn the topic's leaders before its
+  // first Send, which otherwise waits for them.
+  Result<int32_t> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
+
   // Serves delivery reports, waiting up to `timeout` for at least one event.
   void Poll(std::chrono::milliseconds timeout);
 

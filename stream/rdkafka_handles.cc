@@ -93,6 +93,21 @@ Result<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf) {
   return KafkaHandle(rk);
 }
 
+Result<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
+                               std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  KAPPA_RETURN_IF_ERROR(FromKafka(err, "metadata of " + topic));
+  MetadataHandle owned(md);
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const auto terr = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
+    return Status::NotFound("topic " + topic + ": " + rd_kafka_err2str(terr));
+  }
+  return static_cast<int32_t>(md->topics[0].partition_cnt);
+}
+
 Status FromKafka(rd_kafka_resp_err_t err, std::string_view context) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
   return Status::Kafka(std::string(context) + ": " + rd_kafka_err2str(err), err);

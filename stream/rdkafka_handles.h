@@ -5,6 +5,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +50,11 @@ Result<ConfHandle> MakeConf(const KafkaClientOptions& options,
 // rd_kafka_new, with a clear InvalidArgument when librdkafka refuses the
 // configuration as a whole. Takes ownership of conf on success and failure.
 Result<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf);
+
+// The number of partitions of `topic`, from a metadata request of client
+// `rk`; NotFound when the broker does not have the topic.
+Result<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
+                               std::chrono::milliseconds timeout);
 
 // Translates a librdkafka error code into a Status with context.
 Status FromKafka(rd_kafka_resp_err_t err, std::string_view context);

@@ -35,7 +35,8 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
 
   auto server = monitoring::MetricsServer::Start({}).value();
   monitoring::ScoringMetrics metrics(server->registry());
-  inference::LiveScorer scorer(Client(), {.group_id = "infer-test", .until_end = true}, &metrics);
+  inference::LiveScorer scorer(
+      Client(), {.group_id = "infer-test", .scoring_threads = 2, .until_end = true}, &metrics);
   auto summary = scorer.Run(std::move(model_), nullptr, [] { return false; });
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->scored, kEvents);

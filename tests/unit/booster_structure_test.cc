@@ -14,74 +14,12 @@
 #include <vector>
 
 #include "inference/xgboost.h"
+#include "tests/support/synthetic_booster.h"
 
 namespace kappa::inference {
 namespace {
 
-constexpr size_t kCols = 4;
-
-struct Split {
-  DenseMatrix features;
-  std::vector<float> labels;
-};
-
-// The label depends on x0 and x2 (so that trees of depth 2 are full); x1 is
-// noise, missing in every 7th row; x3 is noise.
-Split Synthetic(size_t rows, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-  Split s;
-  s.features.rows = rows;
-  s.features.cols = kCols;
-  s.features.values.resize(rows * kCols);
-  for (size_t i = 0; i < rows; ++i) {
-    float* row = s.features.row(i);
-    for (size_t j = 0; j < kCols; ++j) row[j] = uniform(rng);
-    if (i % 7 == 0) row[1] = std::numeric_limits<float>::quiet_NaN();
-    s.labels.push_back(row[0] + 0.5f * row[2] > 0.75f ? 1.0f : 0.0f);
-  }
-  return s;
-}
-
-// A booster trained on Synthetic data, with the matrices it refers to.
-struct Trained {
-  std::unique_ptr<DMatrix> train;
-  std::unique_ptr<Booster> booster;
-};
-
-Trained Train(int rounds, const std::map<std::string, std::string>& extra) {
-  std::map<std::string, std::string> params = {
-      {"objective", "binary:logistic"},
-      {"tree_method", "hist"},
-      {"max_depth", "2"},
-      {"eta", "0.3"},
-      {"seed", "0"},
-  };
-  for (const auto& [key, value] : extra) params[key] = value;
-  const Split split = Synthetic(400, 1);
-  Trained t;
-  auto train = DMatrix::Create(split.features, split.labels);
-  EXPECT_TRUE(train.ok()) << train.status().ToString();
-  if (!train.ok()) return t;
-  t.train = std::move(*train);
-  auto booster = Booster::CreateForTraining(*t.train, *t.train, params);
-  EXPECT_TRUE(booster.ok()) << booster.status().ToString();
-  if (!booster.ok()) return t;
-  t.booster = std::move(*booster);
-  for (int i = 0; i < rounds; ++i) {
-    const Status s = t.booster->UpdateOneIter(i, *t.train);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-  return t;
-}
-
-std::string TrainedBytes(int rounds, const std::map<std::string, std::string>& extra) {
-  Trained t = Train(rounds, extra);
-  if (t.booster == nullptr) return "";
-  auto bytes = t.booster->Serialize();
-  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-  return bytes.ok() ? *bytes : "";
-}
+using testing::TrainedBytes;
 
 // A copy of a serialized model to corrupt in place. Values are found with
 // ParseUbjModel (its views point into the bytes) and overwritten with bytes
@@ -384,16 +322,17 @@ TEST(BoosterStructureBoosterTest, DartAndGblinearAreRefused) {
 
 // Predictions of `booster` on a fixed test set.
 std::vector<float> Predictions(const Booster& booster) {
-  const Split test = Synthetic(50, 3);
+  const testing::Split test = testing::Synthetic(50, 3);
   std::vector<float> p;
-  const Status s = booster.Predict(test.features.values.data(), test.features.rows, kCols, &p);
+  const Status s =
+      booster.Predict(test.features.values.data(), test.features.rows, testing::kSyntheticCols, &p);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return p;
 }
 
 // A valid model is untouched by the check: it loads, predicts bit-identical
 // floats and serializes to the same bytes.
-void ExpectLoadsIdentically(const Trained& trained) {
+void ExpectLoadsIdentically(const testing::Trained& trained) {
   ASSERT_NE(trained.booster, nullptr);
   auto bytes = trained.booster->Serialize();
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
@@ -410,13 +349,14 @@ void ExpectLoadsIdentically(const Trained& trained) {
 }
 
 TEST(BoosterStructureBoosterTest, ValidModelLoadsAndPredictsIdentically) {
-  ExpectLoadsIdentically(Train(10, {{"max_depth", "3"}}));
+  ExpectLoadsIdentically(testing::Train(10, {{"max_depth", "3"}}));
 }
 
 TEST(BoosterStructureBoosterTest, PrunedModelWithDeletedNodesLoads) {
   // The exact updater grows, then prunes splits that gain less than gamma:
   // their nodes stay in the arrays, unreachable and marked deleted.
-  Trained pruned = Train(5, {{"tree_method", "exact"}, {"max_depth", "4"}, {"gamma", "2"}});
+  testing::Trained pruned =
+      testing::Train(5, {{"tree_method", "exact"}, {"max_depth", "4"}, {"gamma", "2"}});
   ASSERT_NE(pruned.booster, nullptr);
   auto bytes = pruned.booster->Serialize();
   ASSERT_TRUE(bytes.ok());
@@ -446,7 +386,7 @@ TEST(BoosterStructureBoosterTest, PrunedModelWithDeletedNodesLoads) {
 TEST(BoosterStructureBoosterTest, BitFlipsAndTruncationsNeverCrash) {
   const std::string model = TrainedBytes(10, {{"max_depth", "3"}});
   ASSERT_FALSE(model.empty());
-  const Split test = Synthetic(8, 4);
+  const testing::Split test = testing::Synthetic(8, 4);
   std::mt19937 rng(42);
   constexpr int kFlips = 3000;
   int loaded = 0;
@@ -464,8 +404,8 @@ TEST(BoosterStructureBoosterTest, BitFlipsAndTruncationsNeverCrash) {
     }
     ++loaded;
     std::vector<float> p;
-    const Status s =
-        (*booster)->Predict(test.features.values.data(), test.features.rows, kCols, &p);
+    const Status s = (*booster)->Predict(test.features.values.data(), test.features.rows,
+                                         testing::kSyntheticCols, &p);
     ASSERT_TRUE(s.ok()) << "bit " << bit << ": " << s.ToString();
     ASSERT_EQ(p.size(), test.features.rows);
     for (const float v : p) ASSERT_TRUE(v >= 0.0f && v <= 1.0f) << "bit " << bit << ": " << v;

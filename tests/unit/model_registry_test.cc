@@ -77,6 +77,24 @@ TEST_F(ModelRegistryTest, PublishAssignsIncreasingVersionsWithChecksums) {
   EXPECT_FALSE(registry_->Current().value().has_value()) << "publishing does not promote";
 }
 
+TEST_F(ModelRegistryTest, LoadedModelsScoreWithKappasPredictorAsXgboostWould) {
+  ASSERT_TRUE(registry_->Publish(artifact_.manifest, artifact_.booster).ok());
+  auto model = registry_->Load(1);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_TRUE((*model)->fast_predictor());
+  stream::PassengerGenerator gen({.seed = 77});
+  std::vector<stream::PassengerEvent> events(3000);
+  for (auto& e : events) gen.Next(&e);
+  std::vector<float> scored;
+  ASSERT_TRUE((*model)->Score(events, &scored).ok());
+  DenseMatrix rows;
+  (*model)->Features(events, &rows);
+  std::vector<float> by_xgboost;
+  ASSERT_TRUE(
+      (*model)->booster().Predict(rows.values.data(), rows.rows, rows.cols, &by_xgboost).ok());
+  EXPECT_EQ(scored, by_xgboost);
+}
+
 TEST_F(ModelRegistryTest, StrayTempDirectoriesAreIgnored) {
   fs::create_directories(dir_.File("models/.tmp-v0001-123"));
   EXPECT_TRUE(registry_->Versions().value().empty());
