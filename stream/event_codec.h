@@ -7,8 +7,11 @@
 // reason and a RejectKind (see passenger_event.h).
 //
 // An EventDecoder owns a simdjson parser and a padded copy buffer that it
-// reuses, so decoding allocates nothing in steady state. Not thread-safe: use
-// one decoder per thread.
+// reuses, so decoding allocates nothing in steady state. Plain events (the
+// shape EncodeEvent writes: known fields, simple values) are decoded in one
+// pass without simdjson; anything else, and every rejection, takes the
+// general simdjson path, so results do not depend on which path ran. Not
+// thread-safe: use one decoder per thread.
 #pragma once
 
 #include <cstddef>

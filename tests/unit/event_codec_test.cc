@@ -2,7 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
+#include <algorithm>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "stream/passenger_source.h"
 
 namespace kappa::stream {
 
@@ -552,6 +555,129 @@ TEST_F(EventDecoderTest, RecoversAfterARejectedEvent) {
   ASSERT_TRUE(Decode(FullEventWith("Age", R"("x")")).has_value());
   ASSERT_EQ(Decode(ToJson(FullFields())), std::nullopt);
   EXPECT_EQ(event_, FullEvent());
+}
+
+// ---- Plain events and the general decoder -----------------------------------
+//
+// The decoder reads plain events (the shape EncodeEvent writes) in one pass
+// and leaves everything else to its general, simdjson-based path. These pin
+// down the edges between the two: both must give the same results.
+
+TEST_F(EventDecoderTest, DecodesGeneratedEventsAsEncoded) {
+  auto source = MakeGeneratorSource({.seed = 3});
+  for (int i = 0; i < 2000; ++i) {
+    PassengerEvent e;
+    ASSERT_TRUE(source->Next(&e).value());
+    if (i % 2 == 0) e.ts_ms = 1700000000000 + i;
+    std::string json;
+    EncodeEvent(e, &json);
+    SCOPED_TRACE(json);
+    ASSERT_EQ(Decode(json), std::nullopt);
+    ASSERT_EQ(event_, e);
+  }
+}
+
+TEST_F(EventDecoderTest, DecodesFieldsInAnyOrder) {
+  RawFields fields = FullFields();
+  std::reverse(fields.begin(), fields.end());
+  ASSERT_EQ(Decode(ToJson(fields)), std::nullopt);
+  EXPECT_EQ(event_, FullEvent());
+  std::swap(fields[0], fields[5]);
+  ASSERT_EQ(Decode(ToJson(fields)), std::nullopt);
+  EXPECT_EQ(event_, FullEvent());
+}
+
+TEST_F(EventDecoderTest, MatchesKeysWrittenWithEscapes) {
+  RawFields fields = FullFields();
+  for (auto& [name, raw] : fields) {
+    if (name == "Pclass") name = R"(Pcl\u0061ss)";
+  }
+  ASSERT_EQ(Decode(ToJson(fields)), std::nullopt);
+  EXPECT_EQ(event_, FullEvent());
+  fields.emplace_back(R"(P\u0063lass)", "3");
+  EXPECT_THAT(Decode(ToJson(fields)),
+              IsRejection(RejectKind::kDuplicateField, "Pclass: duplicate field"));
+}
+
+TEST_F(EventDecoderTest, DecodesNumbersOfManyDigitsOrWithExponents) {
+  ASSERT_EQ(Decode(FullEventWith("Fare", "0.30000000000000004")), std::nullopt);
+  EXPECT_EQ(event_.fare, 0.1 + 0.2);
+  ASSERT_EQ(Decode(FullEventWith("Fare", "123456789.012345678")), std::nullopt);
+  EXPECT_EQ(event_.fare, 123456789.012345678);
+  ASSERT_EQ(Decode(FullEventWith("Age", "2.2e1")), std::nullopt);
+  EXPECT_EQ(event_.age, 22.0);
+  ASSERT_EQ(Decode(FullEventWith("Age", "-0.0")), std::nullopt);
+  EXPECT_EQ(event_.age, 0.0);
+  ASSERT_EQ(Decode(FullEventWith("PassengerId", "999999999999999999")), std::nullopt);
+  EXPECT_EQ(event_.passenger_id, 999999999999999999);
+  ASSERT_EQ(Decode(FullEventWith("PassengerId", "9223372036854775807")), std::nullopt);
+  EXPECT_EQ(event_.passenger_id, 9223372036854775807);
+}
+
+TEST_F(EventDecoderTest, DecodesStringsWithControlEscapesAndNonAscii) {
+  ASSERT_EQ(Decode(FullEventWith("Ticket", R"("A\t5")")), std::nullopt);
+  EXPECT_EQ(event_.ticket, "A\t5");
+  ASSERT_EQ(Decode(FullEventWith("Name", "\"Zo\u00eb\"")), std::nullopt);
+  EXPECT_EQ(event_.name, "Zo\u00eb");
+  ASSERT_EQ(Decode(FullEventWith("Cabin", "\"\x7f\"")), std::nullopt);
+  EXPECT_EQ(event_.cabin, "\x7f");
+}
+
+TEST_F(EventDecoderTest, RejectsUnescapedControlCharacterInString) {
+  EXPECT_THAT(Decode(FullEventWith("Ticket", "\"A\t5\"")),
+              IsRejection(RejectKind::kNotJson, StartsWith("not valid JSON: UNESCAPED_CHARS: ")));
+}
+
+TEST_F(EventDecoderTest, RejectsTrailingComma) {
+  EXPECT_THAT(Decode(R"({"PassengerId":7,"Pclass":1,"Sex":"female",})"),
+              IsRejection(RejectKind::kNotJson, StartsWith("not valid JSON: ")));
+}
+
+TEST_F(EventDecoderTest, RejectsValueAfterTheObject) {
+  EXPECT_THAT(Decode(ToJson(FullFields()) + " 1"),
+              IsRejection(RejectKind::kNotJson, StartsWith("not valid JSON: ")));
+  EXPECT_THAT(Decode(ToJson(FullFields()) + std::string(1, '\0')),
+              IsRejection(RejectKind::kNotJson, StartsWith("not valid JSON: ")));
+}
+
+// simdjson's SIMD kernels check UTF-8 while indexing the document, its
+// fallback kernel only inside strings; the decoder must find invalid UTF-8
+// anywhere with each of them.
+TEST(EventDecoderKernelTest, RejectsInvalidUtf8OutsideStringsWithEveryKernel) {
+  const simdjson::implementation* active = simdjson::get_active_implementation();
+  const std::string event = ToJson(FullFields());
+  for (const simdjson::implementation* kernel : simdjson::get_available_implementations()) {
+    if (!kernel->supported_by_runtime_system()) continue;
+    SCOPED_TRACE(kernel->name());
+    simdjson::get_active_implementation() = kernel;
+    EventDecoder decoder;
+    PassengerEvent e;
+    EXPECT_THAT(decoder.Decode(event + " \xFF", &e),
+                IsRejection(RejectKind::kInvalidUtf8,
+                            "invalid UTF-8 at byte " + std::to_string(event.size() + 1)));
+    EXPECT_THAT(decoder.Decode("\xC3" + event, &e),
+                IsRejection(RejectKind::kInvalidUtf8, "invalid UTF-8 at byte 0"));
+    EXPECT_EQ(decoder.Decode(event, &e), std::nullopt);
+    EXPECT_EQ(e, FullEvent());
+  }
+  simdjson::get_active_implementation() = active;
+}
+
+TEST_F(EventDecoderTest, DecodesPlainEventsAfterManyThatAreNot) {
+  // Events that are not plain (here: an unknown field) make the decoder
+  // skip its plain path for a while; results never depend on it.
+  RawFields with_extra = FullFields();
+  with_extra.emplace_back("Sex_enc", "1");
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(Decode(ToJson(with_extra)), std::nullopt);
+    ASSERT_EQ(event_, FullEvent());
+  }
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(Decode(kMinimalEvent), std::nullopt);
+    ASSERT_EQ(event_.name, std::nullopt);
+    ASSERT_EQ(Decode(ToJson(FullFields())), std::nullopt);
+    ASSERT_EQ(event_, FullEvent());
+  }
 }
 
 // ---- Encoding ---------------------------------------------------------------
