@@ -96,7 +96,7 @@ int RunInfer(const Args& args) {
                &options.progress_topic);
   cl.AddInt("batch-size", 0, "N", "most events scored together (default 1000)", &batch, 1, 1000000);
   cl.AddInt("scoring-threads", 0, "N",
-            "threads that decode and score a batch of 512 or more events\n"
+            "threads that decode and score a batch of more than 128 events\n"
             "together (default 2, or 1 on a 1-core machine)",
             &scoring_threads, 1, 64);
   cl.AddOption("threshold", 0, "P", "P(survived) at or above which to alert (default 0.5)",

@@ -1,7 +1,6 @@
 #include "inference/batch_scorer.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "common/clock.h"
 #include "common/json_writer.h"
@@ -9,15 +8,8 @@
 
 namespace kappa::inference {
 
-// One thread's share of a batch, and the buffers it reuses from batch to
-// batch (events keep their strings' capacity, so steady state allocates
-// little).
-struct BatchScorer::Lane {
-  stream::EventDecoder decoder;
-  std::vector<stream::PassengerEvent> events;  // the first `valid` are this batch's
-  std::vector<const stream::Message*> sources;
-  DenseMatrix rows;
-  std::vector<float> probabilities;
+// What one chunk produced. Its buffers are reused from batch to batch.
+struct BatchScorer::ChunkResult {
   // Every alert's key and value, back to back; `alerts` cuts them apart
   // once the buffer stops growing.
   std::string bytes;
@@ -27,36 +19,48 @@ struct BatchScorer::Lane {
   };
   std::vector<AlertSpan> alerts;
   std::vector<RejectedRecord> rejected;
-  size_t valid = 0;
+  size_t scored = 0;
   Status status;
+};
 
-  void Score(std::span<const stream::Message> records, const Model& model, double threshold) {
+// One thread's decoder and buffers, reused chunk after chunk (events keep
+// their strings' capacity, so steady state allocates little).
+struct BatchScorer::Lane {
+  stream::EventDecoder decoder;
+  std::vector<stream::PassengerEvent> events;
+  std::vector<const stream::Message*> sources;
+  DenseMatrix rows;
+  std::vector<float> probabilities;
+
+  void Score(std::span<const stream::Message> records, const Model& model, double threshold,
+             ChunkResult* out) {
+    out->bytes.clear();
+    out->alerts.clear();
+    out->rejected.clear();
+    out->scored = 0;
+    out->status = Status::Ok();
     sources.clear();
-    alerts.clear();
-    rejected.clear();
-    bytes.clear();
-    valid = 0;
-    status = Status::Ok();
     if (events.size() < records.size()) events.resize(records.size());
+    size_t valid = 0;
     for (const stream::Message& m : records) {
       if (auto rejection = decoder.Decode(m.value(), &events[valid])) {
-        rejected.push_back({&m, std::move(*rejection)});
+        out->rejected.push_back({&m, std::move(*rejection)});
         continue;
       }
       sources.push_back(&m);
       ++valid;
     }
     if (valid == 0) return;
-    const std::span<const stream::PassengerEvent> passengers(events.data(), valid);
-    model.Features(passengers, &rows);
-    status = model.Predict(rows, &probabilities);
-    if (!status.ok()) return;
+    model.Features(std::span<const stream::PassengerEvent>(events.data(), valid), &rows);
+    out->status = model.Predict(rows, &probabilities);
+    if (!out->status.ok()) return;
+    out->scored = valid;
     const int64_t scored_at_ms = WallClockMs();
     for (size_t i = 0; i < valid; ++i) {
       if (probabilities[i] < threshold) continue;
-      AlertSpan span{sources[i], bytes.size(), 0, 0};
-      AppendJsonInt(events[i].passenger_id, &bytes);
-      span.value_begin = bytes.size();
+      ChunkResult::AlertSpan span{sources[i], out->bytes.size(), 0, 0};
+      AppendJsonInt(events[i].passenger_id, &out->bytes);
+      span.value_begin = out->bytes.size();
       EncodeAlert({.event = &events[i],
                    .probability = probabilities[i],
                    .model_version = model.version(),
@@ -64,9 +68,9 @@ struct BatchScorer::Lane {
                    .partition = sources[i]->partition(),
                    .offset = sources[i]->offset(),
                    .scored_at_ms = scored_at_ms},
-                  &bytes);
-      span.value_end = bytes.size();
-      alerts.push_back(span);
+                  &out->bytes);
+      span.value_end = out->bytes.size();
+      out->alerts.push_back(span);
     }
   }
 };
@@ -86,6 +90,14 @@ BatchScorer::~BatchScorer() {
   for (auto& w : workers_) w.join();
 }
 
+void BatchScorer::TakeChunks(Lane* lane) {
+  for (size_t c = next_chunk_.fetch_add(1); c < chunks_; c = next_chunk_.fetch_add(1)) {
+    const size_t begin = c * kChunk;
+    lane->Score(records_.subspan(begin, std::min(kChunk, records_.size() - begin)), *model_,
+                options_.threshold, results_[c].get());
+  }
+}
+
 void BatchScorer::WorkerLoop(size_t lane) {
   uint64_t seen = 0;
   std::unique_lock lock(mutex_);
@@ -93,53 +105,56 @@ void BatchScorer::WorkerLoop(size_t lane) {
     work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
     if (stopping_) return;
     seen = generation_;
-    if (lane >= lanes_used_) continue;  // this batch is too small to share
-    const size_t n = records_.size();
-    const auto part = records_.subspan(lane * n / lanes_used_,
-                                       (lane + 1) * n / lanes_used_ - lane * n / lanes_used_);
-    const Model& model = *model_;
+    // records_, model_ and chunks_ were set under the lock and stay until
+    // every worker has reported.
     lock.unlock();
-    lanes_[lane]->Score(part, model, options_.threshold);
+    TakeChunks(lanes_[lane].get());
     lock.lock();
-    if (--pending_ == 0) work_done_.notify_one();
+    if (--busy_workers_ == 0) work_done_.notify_one();
   }
 }
 
-Status BatchScorer::Score(std::span<const stream::Message> records, const Model& model) {
-  const size_t n = records.size();
-  const size_t used = std::clamp<size_t>(n / kMinRecordsPerLane, 1, lanes_.size());
-  if (used > 1) {
-    {
-      std::lock_guard lock(mutex_);
-      records_ = records;
-      model_ = &model;
-      lanes_used_ = used;
-      pending_ = used - 1;
-      ++generation_;
-    }
+void BatchScorer::Start(std::span<const stream::Message> records, const Model& model) {
+  std::lock_guard lock(mutex_);
+  records_ = records;
+  model_ = &model;
+  chunks_ = (records.size() + kChunk - 1) / kChunk;
+  while (results_.size() < chunks_) results_.push_back(std::make_unique<ChunkResult>());
+  next_chunk_.store(0);
+  shared_ = !workers_.empty() && chunks_ > 1;
+  if (shared_) {
+    busy_workers_ = workers_.size();
+    ++generation_;
     work_ready_.notify_all();
   }
-  lanes_[0]->Score(records.first(n / used), model, options_.threshold);
-  if (used > 1) {
-    std::unique_lock lock(mutex_);
-    work_done_.wait(lock, [&] { return pending_ == 0; });
-  }
+}
 
+Status BatchScorer::Finish() {
+  TakeChunks(lanes_[0].get());
+  if (shared_) {
+    std::unique_lock lock(mutex_);
+    work_done_.wait(lock, [&] { return busy_workers_ == 0; });
+  }
   scored_ = 0;
   rejected_.clear();
   alerts_.clear();
-  for (size_t i = 0; i < used; ++i) {
-    Lane& lane = *lanes_[i];
-    KAPPA_RETURN_IF_ERROR(lane.status);
-    scored_ += lane.valid;
-    for (auto& r : lane.rejected) rejected_.push_back(std::move(r));
-    const std::string_view bytes = lane.bytes;
-    for (const auto& a : lane.alerts) {
+  for (size_t c = 0; c < chunks_; ++c) {
+    ChunkResult& chunk = *results_[c];
+    KAPPA_RETURN_IF_ERROR(chunk.status);
+    scored_ += chunk.scored;
+    for (auto& r : chunk.rejected) rejected_.push_back(std::move(r));
+    const std::string_view bytes = chunk.bytes;
+    for (const auto& a : chunk.alerts) {
       alerts_.push_back({a.source, bytes.substr(a.key_begin, a.value_begin - a.key_begin),
                          bytes.substr(a.value_begin, a.value_end - a.value_begin)});
     }
   }
   return Status::Ok();
+}
+
+Status BatchScorer::Score(std::span<const stream::Message> records, const Model& model) {
+  Start(records, model);
+  return Finish();
 }
 
 }  // namespace kappa::inference

@@ -139,7 +139,9 @@ Result<TreeEnsemble> TreeEnsemble::FromUbj(std::string_view ubj) {
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     if (cuts.empty()) continue;
-    e.used_.push_back({f, chunks});
+    e.used_.push_back(
+        {f, static_cast<uint32_t>(e.cuts_.size()), static_cast<uint32_t>(cuts.size()), chunks});
+    e.cuts_.insert(e.cuts_.end(), cuts.begin(), cuts.end());
     chunks += (cuts.size() + 2) * e.chunks_per_bin_;  // bins 0..size, and missing
   }
   if (chunks * sizeof(Chunk) > kMaxMaskBytes) {
@@ -182,19 +184,25 @@ Result<TreeEnsemble> TreeEnsemble::FromUbj(std::string_view ubj) {
   return e;
 }
 
-size_t TreeEnsemble::Bin(size_t u, float x) const {
-  const std::vector<float>& cuts = thresholds_[used_[u].feature];
-  if (std::isnan(x)) return cuts.size() + 1;
+size_t TreeEnsemble::Bin(const UsedFeature& u, float x) const {
+  const float* cuts = cuts_.data() + u.cuts_begin;
+  if (std::isnan(x)) return u.cuts_count + 1;
+  if (u.cuts_count <= 16) {
+    // Few thresholds (a class, a count): counting is cheaper than searching.
+    size_t bin = 0;
+    for (uint32_t i = 0; i < u.cuts_count; ++i) bin += cuts[i] <= x ? 1 : 0;
+    return bin;
+  }
   // upper_bound without a branch on the data (which would mispredict about
   // every other step): the answer stays in [at, at + len].
-  const float* at = cuts.data();
-  size_t len = cuts.size();
+  const float* at = cuts;
+  size_t len = u.cuts_count;
   while (len > 1) {
     const size_t half = len / 2;
     at += at[half - 1] <= x ? half : 0;
     len -= half;
   }
-  return static_cast<size_t>(at - cuts.data()) + (len == 1 && at[0] <= x ? 1 : 0);
+  return static_cast<size_t>(at - cuts) + (at[0] <= x ? 1 : 0);
 }
 
 DenseMatrix TreeEnsemble::ProbeRows(size_t n, uint32_t seed) const {
@@ -220,16 +228,34 @@ DenseMatrix TreeEnsemble::ProbeRows(size_t n, uint32_t seed) const {
   return rows;
 }
 
+namespace {
+
+// The index of the lowest set bit of a mask that has one: the exit leaf
+// is never ruled out, so no mask of a real tree is zero.
 template <typename Mask>
-void TreeEnsemble::AddLeaves(const Chunk* survivors, size_t rows, float* margin) const {
+int LowestBit(Mask m) {
+  if constexpr (sizeof(Mask) <= sizeof(unsigned)) {
+    return __builtin_ctz(static_cast<unsigned>(m));
+  } else {
+    return __builtin_ctzll(static_cast<unsigned long long>(m));
+  }
+}
+
+}  // namespace
+
+template <typename Mask>
+void TreeEnsemble::AddLeaves(const Chunk* survivors, float* margin) const {
   const auto* bytes = reinterpret_cast<const unsigned char*>(survivors);
   const size_t row_bytes = chunks_per_bin_ * sizeof(Chunk);
+  // A whole block every time (a short last block repeats its last row), so
+  // that the compiler unrolls the rows and keeps the margins in registers.
   for (size_t t = 0; t < num_trees_; ++t) {
     const float* leaves = &leaf_values_[first_leaf_[t]];
-    for (size_t r = 0; r < rows; ++r) {
+#pragma GCC unroll 8
+    for (size_t r = 0; r < kBlock; ++r) {
       Mask alive;
       std::memcpy(&alive, bytes + r * row_bytes + t * sizeof(Mask), sizeof(Mask));
-      margin[r] += leaves[std::countr_zero(alive)];  // the leftmost survivor
+      margin[r] += leaves[LowestBit(alive)];  // the leftmost survivor
     }
   }
 }
@@ -241,11 +267,12 @@ void TreeEnsemble::PredictMargin(const float* rows, size_t n_rows, float* out) c
   std::vector<Chunk> survivors(kBlock * chunks, Chunk{} - 1);
   for (size_t start = 0; start < n_rows; start += kBlock) {
     const size_t n = std::min(kBlock, n_rows - start);
-    for (size_t r = 0; r < n; ++r) {
-      const float* row = rows + (start + r) * num_features_;
+    for (size_t r = 0; r < kBlock; ++r) {
+      const float* row = rows + (start + std::min(r, n - 1)) * num_features_;
       Chunk* alive = &survivors[r * chunks];
       for (size_t u = 0; u < used_.size(); ++u) {
-        const Chunk* masks = &masks_[used_[u].masks + Bin(u, row[used_[u].feature]) * chunks];
+        const UsedFeature& used = used_[u];
+        const Chunk* masks = &masks_[used.masks + Bin(used, row[used.feature]) * chunks];
         if (u == 0) {
           std::copy_n(masks, chunks, alive);
         } else {
@@ -254,16 +281,16 @@ void TreeEnsemble::PredictMargin(const float* rows, size_t n_rows, float* out) c
       }
     }
     float margin[kBlock];
-    std::fill_n(margin, n, base_margin_);
+    std::fill_n(margin, kBlock, base_margin_);
     switch (mask_bytes_) {
       case 2:
-        AddLeaves<uint16_t>(survivors.data(), n, margin);
+        AddLeaves<uint16_t>(survivors.data(), margin);
         break;
       case 4:
-        AddLeaves<uint32_t>(survivors.data(), n, margin);
+        AddLeaves<uint32_t>(survivors.data(), margin);
         break;
       default:
-        AddLeaves<uint64_t>(survivors.data(), n, margin);
+        AddLeaves<uint64_t>(survivors.data(), margin);
     }
     std::copy_n(margin, n, out + start);
   }

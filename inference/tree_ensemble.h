@@ -66,26 +66,28 @@ class TreeEnsemble {
 
  private:
   TreeEnsemble() = default;
-  // The bin of value x of used feature u: how many of its thresholds are <=
-  // x, or thresholds+1 when x is missing (NaN).
-  size_t Bin(size_t u, float x) const;
-
   // A feature some split uses.
   struct UsedFeature {
     uint32_t feature;
+    uint32_t cuts_begin;  // its thresholds: cuts_[cuts_begin, + cuts_count)
+    uint32_t cuts_count;
     size_t masks;  // where its bin 0 starts in masks_, in chunks
   };
+  // The bin of value x of used feature u: how many of its thresholds are <=
+  // x, or thresholds+1 when x is missing (NaN).
+  size_t Bin(const UsedFeature& u, float x) const;
   // 16 bytes of masks, ANDed as one (SSE2 or NEON; GCC and Clang vectors).
   using Chunk = uint64_t __attribute__((vector_size(16)));
 
   template <typename Mask>
-  void AddLeaves(const Chunk* survivors, size_t rows, float* margin) const;
+  void AddLeaves(const Chunk* survivors, float* margin) const;
 
   size_t num_features_ = 0;
   size_t num_trees_ = 0;
   float base_margin_ = 0;
   std::vector<std::vector<float>> thresholds_;  // per feature: sorted, unique
   std::vector<UsedFeature> used_;
+  std::vector<float> cuts_;  // the used features' thresholds, one after another
   // The masks of one bin: one per tree, mask_bytes_ each (2, 4 or 8: the
   // fewest that hold the largest tree's leaves), padded to whole chunks.
   size_t mask_bytes_ = 0;

@@ -77,7 +77,7 @@ TEST_F(BatchScorerTest, LanesScoreLikeOneThreadInRecordOrder) {
     previous = alert.source;
   }
 
-  // 3002 records: 3 lanes of ~1000, and 5 lanes of ~600.
+  // 3002 records: 24 chunks, taken by 3 or 5 lanes.
   for (size_t lanes : {3, 5}) {
     inference::BatchScorer parallel({.threshold = 0.5, .lanes = lanes});
     for (int round = 0; round < 3; ++round) {  // lanes are reused batch after batch
