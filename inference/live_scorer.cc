@@ -89,7 +89,15 @@ class AtLeastOnceCommits {
     }
     stream::MergeOffsets(tracker_.TakeCommittable(), &ready_);
     if (!held_.empty()) {
-      if (!consumer_->Commit(held_).ok()) return Status::Ok();  // still refused
+      if (Status s = consumer_->Commit(held_); !s.ok()) {
+        // Still refused; say so now and then rather than wait silently.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_held_warning_ >= kHeldWarningInterval) {
+          last_held_warning_ = now;
+          spdlog::warn("offsets still not committed ({}); fetching stays paused", s.message());
+        }
+        return Status::Ok();
+      }
       spdlog::info("held offsets committed; fetching again");
       held_.clear();
       auto assignment = consumer_->Assignment();
@@ -105,6 +113,7 @@ class AtLeastOnceCommits {
           "are revoked",
           s.message());
       stream::MergeOffsets(ready_, &held_);
+      last_held_warning_ = std::chrono::steady_clock::now();
       auto assignment = consumer_->Assignment();
       if (!assignment.ok()) return assignment.status();
       KAPPA_RETURN_IF_ERROR(consumer_->Pause(*assignment));
@@ -144,6 +153,8 @@ class AtLeastOnceCommits {
   std::vector<stream::TopicPartitionOffset> ready_;  // acknowledged, not yet committed
   std::vector<stream::TopicPartitionOffset> held_;   // commit refused
   std::chrono::steady_clock::time_point last_commit_{};
+  std::chrono::steady_clock::time_point last_held_warning_{};
+  static constexpr std::chrono::seconds kHeldWarningInterval{10};
 };
 
 // A random id for this run, so transaction ids differ across restarts.
@@ -411,7 +422,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       consecutive_aborts = 0;
       if (commits) {
         // Backpressure: a bounded number of batches awaits acknowledgement.
-        while (commits->tracker().open_batches() > kMaxBatchesInFlight) {
+        // A stop request ends the wait; the final commit below waits at most
+        // delivery_timeout for what is still in flight.
+        while (commits->tracker().open_batches() > kMaxBatchesInFlight && !should_stop()) {
           (*producer)->Poll(std::chrono::milliseconds(10));
           KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
         }
