@@ -92,8 +92,9 @@ ReadTree ReadOneTree(const UbjValue& tree) {
 }  // namespace
 
 Result<TreeEnsemble> TreeEnsemble::FromUbj(std::string_view ubj) {
-  // The structure was checked (CheckBoosterStructure) before XGBoost loaded
-  // the same bytes; what is read here is only what that check guarantees.
+  // Everything read below is what this check guarantees (Booster::Load ran
+  // it too; checking again keeps this safe on its own, at load time only).
+  KAPPA_RETURN_IF_ERROR(CheckBoosterStructure(ubj));
   auto doc = ParseUbjModel(ubj);
   if (!doc.ok()) return doc.status();
   const UbjValue* objective = Path(*doc, {"learner", "objective", "name"});

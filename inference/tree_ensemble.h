@@ -41,11 +41,11 @@ namespace kappa::inference {
 
 class TreeEnsemble {
  public:
-  // The trees of a serialized booster that passed CheckBoosterStructure
-  // (booster_structure.h). InvalidArgument, with the reason, for a booster
-  // this predictor does not handle (an objective other than
-  // binary:logistic, a tree of more than 64 leaves): score those with
-  // XGBoost.
+  // The trees of a serialized booster. Corruption when the bytes fail
+  // CheckBoosterStructure (booster_structure.h); InvalidArgument, with the
+  // reason, for a booster this predictor does not handle (an objective
+  // other than binary:logistic, a tree of more than 64 leaves): score those
+  // with XGBoost.
   static Result<TreeEnsemble> FromUbj(std::string_view ubj);
 
   size_t num_features() const { return num_features_; }

@@ -120,6 +120,14 @@ TEST(TreeEnsembleTest, ProbeRowsUseTheModelsThresholds) {
   EXPECT_GT(missing, 0u);
 }
 
+TEST(TreeEnsembleTest, RefusesBytesThatAreNoCheckedBooster) {
+  std::string bytes = testing::TrainedBytes(3, {});
+  bytes.resize(bytes.size() / 2);
+  auto ensemble = TreeEnsemble::FromUbj(bytes);
+  ASSERT_FALSE(ensemble.ok());
+  EXPECT_EQ(ensemble.status().code(), StatusCode::kCorruption);
+}
+
 TEST(TreeEnsembleTest, RefusesObjectivesOtherThanBinaryLogistic) {
   auto ensemble =
       TreeEnsemble::FromUbj(testing::TrainedBytes(3, {{"objective", "reg:squarederror"}}));
