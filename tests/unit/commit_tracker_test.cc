@@ -68,11 +68,14 @@ TEST(CommitTrackerTest, ReportsForClearedBatchesChangeNothing) {
   auto* revoked = tracker.Open(At(0, 10));
   tracker.Expect(revoked);
   tracker.Seal(revoked);
+  // The token is taken at send time, while the batch lives; `revoked`
+  // dangles after Clear().
+  void* const revoked_token = CommitTracker::Token(revoked);
   tracker.Clear();
   auto* next = tracker.Open(At(2, 3));  // may reuse the revoked batch's memory
   tracker.Expect(next);
   tracker.Seal(next);
-  tracker.Acknowledged(CommitTracker::Token(revoked), true);  // its batch is gone
+  tracker.Acknowledged(revoked_token, true);  // its batch is gone
   EXPECT_TRUE(tracker.TakeCommittable().empty());
   tracker.Acknowledged(CommitTracker::Token(next), true);
   EXPECT_EQ(tracker.TakeCommittable(), At(2, 3));
