@@ -121,8 +121,7 @@ void BatchScorer::Start(std::span<const stream::Message> records, const Model& m
   chunks_ = (records.size() + kChunk - 1) / kChunk;
   while (results_.size() < chunks_) results_.push_back(std::make_unique<ChunkResult>());
   next_chunk_.store(0);
-  shared_ = !workers_.empty() && chunks_ > 1;
-  if (shared_) {
+  if (Shared()) {
     busy_workers_ = workers_.size();
     ++generation_;
     work_ready_.notify_all();
@@ -131,7 +130,7 @@ void BatchScorer::Start(std::span<const stream::Message> records, const Model& m
 
 Status BatchScorer::Finish() {
   TakeChunks(lanes_[0].get());
-  if (shared_) {
+  if (Shared()) {
     std::unique_lock lock(mutex_);
     work_done_.wait(lock, [&] { return busy_workers_ == 0; });
   }

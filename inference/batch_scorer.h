@@ -78,6 +78,8 @@ class BatchScorer {
   // taken, waits for them and gathers the results.
   void Start(std::span<const stream::Message> records, const Model& model);
   Status Finish();
+  // Whether the current batch is offered to the workers: more than one chunk.
+  bool Shared() const { return !workers_.empty() && chunks_ > 1; }
   void WorkerLoop(size_t lane);
   // Takes chunks until none is left.
   void TakeChunks(Lane* lane);
@@ -92,7 +94,6 @@ class BatchScorer {
   const Model* model_ = nullptr;
   size_t chunks_ = 0;
   std::atomic<size_t> next_chunk_{0};
-  bool shared_ = false;  // the current batch was offered to the workers
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable work_done_;

@@ -669,4 +669,6 @@ Status CheckBoosterStructure(std::string_view ubj) {
   return CheckModel(*doc);
 }
 
+Status CheckBoosterStructure(const UbjValue& doc) { return CheckModel(doc); }
+
 }  // namespace kappa::inference

@@ -88,5 +88,8 @@ Result<UbjValue> ParseUbjModel(std::string_view bytes);
 // sum_hessian, base_weights) are checked for type and length only: XGBoost
 // does not use them to predict.
 Status CheckBoosterStructure(std::string_view ubj);
+// The same checks on a document ParseUbjModel already returned (for callers
+// that go on to read it: one parse).
+Status CheckBoosterStructure(const UbjValue& doc);
 
 }  // namespace kappa::inference

@@ -94,9 +94,9 @@ ReadTree ReadOneTree(const UbjValue& tree) {
 Result<TreeEnsemble> TreeEnsemble::FromUbj(std::string_view ubj) {
   // Everything read below is what this check guarantees (Booster::Load ran
   // it too; checking again keeps this safe on its own, at load time only).
-  KAPPA_RETURN_IF_ERROR(CheckBoosterStructure(ubj));
   auto doc = ParseUbjModel(ubj);
   if (!doc.ok()) return doc.status();
+  KAPPA_RETURN_IF_ERROR(CheckBoosterStructure(*doc));
   const UbjValue* objective = Path(*doc, {"learner", "objective", "name"});
   if (objective == nullptr || objective->text != "binary:logistic") {
     return Status::InvalidArgument(
