@@ -193,7 +193,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // or in exactly-once mode the later of it and the progress log's (the
   // embedded broker keeps no transactional offsets; see progress_log.h).
   stream::Consumer* consumer_ptr = nullptr;
+  bool assignment_changed = false;  // since until_end last compared it with `reached`
   auto on_assign = [&](std::vector<stream::TopicPartitionOffset>* assigned) -> Status {
+    assignment_changed = true;
     spdlog::info("assigned partitions {} of {}", Partitions(*assigned), options_.events_topic);
     if (!exactly_once || assigned->empty()) return Status::Ok();
     std::vector<int32_t> partitions;
@@ -214,6 +216,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   };
   std::unique_ptr<AtLeastOnceCommits> commits;  // at-least-once only
   auto on_revoke = [&](std::span<const stream::TopicPartitionOffset> revoked) {
+    assignment_changed = true;
     spdlog::info("partitions {} of {} revoked", Partitions(revoked), options_.events_topic);
     // Exactly-once commits every transaction before the next poll, so
     // nothing is pending there.
@@ -276,6 +279,10 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // With until_end: the end of every partition now; reached when consumed.
   std::map<int32_t, int64_t> end_offsets;
   std::set<int32_t> reached;
+  bool reached_changed = false;  // since last compared with the assignment
+  auto mark_reached = [&](int32_t partition) {
+    if (reached.insert(partition).second) reached_changed = true;
+  };
   if (options_.until_end) {
     auto n = (*consumer)->PartitionCount(options_.events_topic, std::chrono::seconds(10));
     if (!n.ok()) return n.status();
@@ -324,7 +331,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     KAPPA_RETURN_IF_ERROR(
         (*consumer)->Poll(options_.max_batch, options_.poll_wait, &messages, &eofs));
     for (const auto& eof : eofs) {
-      if (eof.offset >= end_offsets[eof.partition]) reached.insert(eof.partition);
+      if (eof.offset >= end_offsets[eof.partition]) mark_reached(eof.partition);
     }
     if (!messages.empty()) {
       const auto batch_start = Clock::now();
@@ -432,7 +439,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       }
       for (const auto& tp : next_offsets) {
         if (options_.until_end && tp.offset >= end_offsets[tp.partition]) {
-          reached.insert(tp.partition);
+          mark_reached(tp.partition);
         }
       }
       metrics_->RecordBatch(std::chrono::duration<double>(scored_at - batch_start).count(),
@@ -443,7 +450,12 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       summary.dead_lettered += dead_lettered;
       ++summary.batches;
     }
-    if (options_.until_end) {
+    // Asking librdkafka for the assignment is a round trip to its main
+    // thread (a context switch per batch at full load): only when it or
+    // `reached` changed.
+    if (options_.until_end && (assignment_changed || reached_changed)) {
+      assignment_changed = false;
+      reached_changed = false;
       auto assignment = (*consumer)->Assignment();
       if (!assignment.ok()) return assignment.status();
       bool all = !assignment->empty();
