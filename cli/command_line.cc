@@ -27,6 +27,14 @@ Result<double> ParseDouble(std::string_view text) {
   return value;
 }
 
+Result<double> ParseProbability(std::string_view text) {
+  auto p = ParseDouble(text);
+  if (!p.ok() || *p < 0 || *p > 1) {
+    return Status::InvalidArgument("expected 0..1, got '" + std::string(text) + "'");
+  }
+  return p;
+}
+
 CommandLine::CommandLine(std::string command, std::string synopsis, std::string description)
     : command_(std::move(command)),
       synopsis_(std::move(synopsis)),

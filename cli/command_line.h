@@ -66,5 +66,7 @@ class CommandLine {
 // Strict number parsing for flag values: the whole text must be a number.
 Result<int64_t> ParseInt(std::string_view text);
 Result<double> ParseDouble(std::string_view text);
+// A --threshold: a probability 0..1, InvalidArgument otherwise.
+Result<double> ParseProbability(std::string_view text);
 
 }  // namespace kappa::cli

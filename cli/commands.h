@@ -19,6 +19,7 @@ int RunTrain(const Args& args);
 int RunState(const Args& args);
 int RunModels(const Args& args);
 int RunInfer(const Args& args);
+int RunReprocess(const Args& args);
 
 // Prints "kappa <command>: <message>" to stderr and maps the status to an
 // exit code (InvalidArgument -> 2, other errors -> 1, ok -> 0).

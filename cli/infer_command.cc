@@ -107,12 +107,9 @@ int RunInfer(const Args& args) {
             &scoring_threads, 1, 64);
   cl.AddOption("threshold", 0, "P", "P(survived) at or above which to alert (default 0.5)",
                [&](std::string_view v) -> Status {
-                 auto p = ParseDouble(v);
-                 if (!p.ok() || *p < 0 || *p > 1) {
-                   return Status::InvalidArgument("expected 0..1, got '" + std::string(v) + "'");
-                 }
-                 options.threshold = *p;
-                 return Status::Ok();
+                 auto p = ParseProbability(v);
+                 if (p.ok()) options.threshold = *p;
+                 return p.status();
                });
   cl.AddInt("metrics-port", 0, "PORT", "Prometheus /metrics port (default 8000; 0 = none)",
             &metrics_port, 0, 65535);

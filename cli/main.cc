@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
     {"produce", "send passenger events (generated or from a Kaggle CSV)", RunProduce},
     {"train", "replay the events topic into state and fit a new model version", RunTrain},
     {"infer", "score events live and write survived=1 alerts", RunInfer},
+    {"reprocess", "replay history, refit with new feature logic, re-score and compare",
+     RunReprocess},
     {"state", "show what the training state holds", RunState},
     {"models", "list, show, promote and roll back model versions", RunModels},
     {"demo", "everything on one machine: embedded broker, producer, live consumer", RunDemo},

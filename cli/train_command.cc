@@ -7,6 +7,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/train_shared.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
 #include "inference/feature_set.h"
@@ -14,29 +15,6 @@
 
 namespace kappa::cli {
 namespace {
-
-std::string DescribeProgress(const training::TrainProgress& p) {
-  using Phase = training::TrainProgress::Phase;
-  switch (p.phase) {
-    case Phase::kReplay: {
-      const auto& r = p.replay;
-      const double pct = r.total > 0
-                             ? 100.0 * static_cast<double>(r.records) / static_cast<double>(r.total)
-                             : 100.0;
-      return fmt::format("replay {} / {} events ({:.0f}%)  partitions done {}/{}  {} events/s",
-                         FormatCount(static_cast<double>(r.records)),
-                         FormatCount(static_cast<double>(r.total)), pct, r.partitions_done,
-                         r.partitions,
-                         FormatCount(static_cast<double>(r.records) / std::max(r.seconds, 1e-3)));
-    }
-    case Phase::kLoad:
-      return "loading labeled events from state";
-    case Phase::kFit:
-      return fmt::format("fit round {} / {}  validation logloss {:.4f}", p.fit.round,
-                         p.fit.max_rounds, p.fit.valid_logloss);
-  }
-  return "";
-}
 
 void PrintReport(const training::TrainReport& r) {
   const auto& m = r.manifest;
@@ -71,10 +49,7 @@ void PrintReport(const training::TrainReport& r) {
 int RunTrain(const Args& args) {
   KafkaFlags kafka;
   training::TrainJobOptions options;
-  int64_t rounds = options.fit.max_rounds;
-  int64_t early = options.fit.early_stopping_rounds;
-  int64_t validation = options.validation_percent;
-  int64_t min_labeled = static_cast<int64_t>(options.min_labeled);
+  FitFlags fit;
   bool no_promote = false;
   bool no_publish = false;
   CommandLine cl(
@@ -102,30 +77,10 @@ int RunTrain(const Args& args) {
         options.feature_set = std::string(v);
         return Status::Ok();
       });
-  cl.AddOption(
-      "param", 'p', "KEY=VALUE", "an XGBoost parameter (repeatable), e.g. max_depth=6, eta=0.05",
-      [&](std::string_view v) -> Status {
-        const auto eq = v.find('=');
-        if (eq == std::string_view::npos || eq == 0) {
-          return Status::InvalidArgument("expected key=value, got '" + std::string(v) + "'");
-        }
-        options.fit.params[std::string(v.substr(0, eq))] = std::string(v.substr(eq + 1));
-        return Status::Ok();
-      });
-  cl.AddInt("rounds", 0, "N", "most boosting rounds (default 300)", &rounds, 1, 100000);
-  cl.AddInt("early-stopping", 0, "N",
-            "stop after N rounds without validation improvement (default 20)", &early, 1, 100000);
-  cl.AddInt("validation-percent", 0, "P", "share of passengers held out (default 20)", &validation,
-            1, 90);
-  cl.AddInt("min-labeled", 0, "N", "fewest labeled events to train on (default 20)", &min_labeled,
-            2, INT64_MAX);
+  AddFitFlags(&cl, &fit);
   cl.AddSwitch("no-promote", "store the version but keep the current one", &no_promote);
   cl.AddSwitch("no-publish", "do not send the version to the models topic", &no_publish);
-  cl.AddString("topic", 't', "TOPIC", "events topic (default titanic-events)", &options.topic);
-  cl.AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
-               &options.dlq_topic);
-  cl.AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)",
-               &options.models_topic);
+  AddReplayTopicFlags(&cl, &options.topic, &options.dlq_topic, &options.models_topic);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "Exit codes: 0 a new version was stored; 1 runtime failure (Kafka, state, no labeled\n"
@@ -133,10 +88,9 @@ int RunTrain(const Args& args) {
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("train", help.status());
   if (*help) return 0;
-  options.fit.max_rounds = static_cast<int>(rounds);
-  options.fit.early_stopping_rounds = static_cast<int>(early);
-  options.validation_percent = static_cast<uint32_t>(validation);
-  options.min_labeled = static_cast<uint64_t>(min_labeled);
+  options.fit = fit.Fit();
+  options.validation_percent = static_cast<uint32_t>(fit.validation_percent);
+  options.min_labeled = static_cast<uint64_t>(fit.min_labeled);
   options.promote = !no_promote;
   options.publish = !no_publish;
 
@@ -145,7 +99,7 @@ int RunTrain(const Args& args) {
   ProgressLine progress;
   auto report =
       training::RunTrainJob(ResolveKafka(kafka), options, [&](const training::TrainProgress& p) {
-        if (progress.Due()) progress.Update(DescribeProgress(p));
+        if (progress.Due()) progress.Update(DescribeTrainProgress(p));
       });
   progress.Finish();
   if (!report.ok()) return ReportFailure("train", report.status());

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/json_writer.h"
+#include "common/sha256.h"
 #include "inference/feature_set.h"
 #include "inference/model_publisher.h"
 #include "inference/model_registry.h"
@@ -102,6 +104,23 @@ Status CheckEnoughData(const LabeledEvents& labeled, uint64_t events_in_state,
   return Status::Ok();
 }
 
+// The newest stored version of `feature_set` whose booster is `booster_ubj`.
+Result<std::optional<inference::ModelManifest>> FindIdenticalVersion(
+    const inference::ModelRegistry& registry, const std::string& feature_set,
+    std::string_view booster_ubj) {
+  auto versions = registry.Versions();
+  if (!versions.ok()) return versions.status();
+  const std::string sha = Sha256Hex(booster_ubj);
+  for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
+    auto manifest = registry.ReadManifest(*v);
+    if (!manifest.ok()) continue;  // a damaged version is not a match
+    if (manifest->feature_set == feature_set && manifest->booster_sha256 == sha) {
+      return std::optional<inference::ModelManifest>(std::move(manifest).value());
+    }
+  }
+  return std::optional<inference::ModelManifest>();
+}
+
 }  // namespace
 
 Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
@@ -185,8 +204,16 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   if (stopped()) return Status::Cancelled("interrupted after fitting; no version was stored");
   auto registry = inference::ModelRegistry::Open(options.models_dir);
   if (!registry.ok()) return registry.status();
-  auto stored = (*registry)->Publish(std::move(manifest), *booster_bytes);
+  std::optional<inference::ModelManifest> identical;
+  if (options.reuse_identical) {
+    auto found = FindIdenticalVersion(**registry, manifest.feature_set, *booster_bytes);
+    if (!found.ok()) return found.status();
+    identical = std::move(found).value();
+  }
+  auto stored = identical ? Result<inference::ModelManifest>(*identical)
+                          : (*registry)->Publish(std::move(manifest), *booster_bytes);
   if (!stored.ok()) return stored.status();
+  report.reused = identical.has_value();
   report.manifest = *stored;
   report.fit_summary.best_rounds = fit->best_rounds;
   report.fit_summary.rounds_trained = fit->rounds_trained;

@@ -33,6 +33,10 @@ struct TrainJobOptions {
   uint64_t min_labeled = 20;  // fewer labeled events is an error, not a model
   bool promote = true;        // make the new version current
   bool publish = true;        // send it to the models topic
+  // When a stored version has this feature set and the very same booster
+  // bytes, use it instead of storing a duplicate (reprocess re-runs and
+  // resumes: the fit is deterministic).
+  bool reuse_identical = false;
   std::function<bool()> should_stop;
 };
 
@@ -48,6 +52,7 @@ struct TrainReport {
   Evaluation evaluation;
   std::vector<std::pair<std::string, double>> feature_gain;  // share, largest first
   FitResult fit_summary;  // booster moved out; counts and timing only
+  bool reused = false;  // an identical stored version (reuse_identical)
   bool promoted = false;
   bool published = false;
 };
