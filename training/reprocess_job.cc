@@ -350,7 +350,10 @@ Result<ReprocessReport> RunReprocessJob(
   bool still_complete = run.previous_model_version == run.model_version &&
                         run.previous_history == run.history && !run.previous_output_end.empty();
   for (const auto& [p, first] : run.previous_output_start) {
-    if (!lows.contains(p) || lows[p] > first) still_complete = false;
+    if (!lows.contains(p) || lows[p] > first) still_complete = false;  // expired
+  }
+  for (const auto& [p, last] : run.previous_output_end) {
+    if (!ends.contains(p) || ends[p] < last) still_complete = false;  // topic recreated
   }
   report.output_was_complete = still_complete;
   std::map<int32_t, int64_t> resume_after;
