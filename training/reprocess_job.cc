@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <span>
 
 #include "inference/feature_set.h"
 #include "inference/model.h"
@@ -89,19 +90,22 @@ std::unique_ptr<inference::Model> LoadOldModel(const inference::ModelRegistry& r
   return nullptr;
 }
 
-Result<ModelComparison> Compare(inference::Model* model,
-                                const std::vector<stream::PassengerEvent>& validation) {
-  ModelComparison c;
-  c.version = model->version();
-  c.feature_set = model->manifest().feature_set;
-  c.feature_importance = model->manifest().feature_importance;
-  std::vector<float> probabilities;
-  KAPPA_RETURN_IF_ERROR(model->Score(validation, &probabilities));
+// The labels of history's validation split and both models' probabilities
+// for them, gathered while re-scoring (the split of dataset.h, in the order
+// LoadLabeledEvents reads it), so the comparison needs no second pass.
+struct ValidationScores {
   std::vector<float> labels;
-  labels.reserve(validation.size());
-  for (const auto& e : validation) labels.push_back(e.survived.value_or(0) ? 1.0f : 0.0f);
-  c.evaluation = Evaluate(probabilities, labels);
-  return c;
+  std::vector<float> fresh;
+  std::vector<float> old;
+};
+
+// `model`'s side of the comparison, apart from predicted_survived.
+void Describe(const inference::Model& model, std::span<const float> probabilities,
+              std::span<const float> labels, ModelComparison* out) {
+  out->version = model.version();
+  out->feature_set = model.manifest().feature_set;
+  out->feature_importance = model.manifest().feature_importance;
+  out->evaluation = Evaluate(probabilities, labels);
 }
 
 // Where the rescore phase continues in each output partition: the source
@@ -132,11 +136,12 @@ Result<std::map<int32_t, int64_t>> ResumePoints(stream::Consumer* consumer,
 }
 
 // Scores every event in state with `fresh` (and `old`, for the counts);
-// sends the predictions after `resume_after` unless `write` is false.
+// sends the predictions after `resume_after` unless `write` is false, and
+// keeps the validation split's scores in *validation.
 Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
                const ReprocessRun& run, inference::Model* fresh, inference::Model* old,
                const std::map<int32_t, int64_t>& resume_after, bool write,
-               stream::Producer* producer, ReprocessReport* report,
+               stream::Producer* producer, ReprocessReport* report, ValidationScores* validation,
                const std::function<void(const ReprocessProgress&)>& on_progress,
                uint64_t total) {
   stream::EventDecoder decoder;
@@ -165,10 +170,16 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
           ++report->became_not_survived;
         }
       }
+      const stream::PassengerEvent& event = events[i];
+      if (event.survived && InValidationSplit(event.passenger_id, options.validation_percent)) {
+        validation->labels.push_back(*event.survived ? 1.0f : 0.0f);
+        validation->fresh.push_back(fresh_p[i]);
+        if (old != nullptr) validation->old.push_back(old_p[i]);
+      }
       const auto [partition, offset] = sources[i];
       if (!write || offset <= resume_after.at(partition)) continue;
       value.clear();
-      inference::EncodePrediction({.passenger_id = events[i].passenger_id,
+      inference::EncodePrediction({.passenger_id = event.passenger_id,
                                    .survived = survived,
                                    .probability = fresh_p[i],
                                    .model_version = run.model_version,
@@ -177,7 +188,7 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
                                    .offset = offset},
                                   &value);
       KAPPA_RETURN_IF_ERROR(producer->Send(options.output_topic,
-                                           std::to_string(events[i].passenger_id), value, {},
+                                           std::to_string(event.passenger_id), value, {},
                                            nullptr, partition));
       ++report->written;
     }
@@ -308,7 +319,6 @@ Result<ReprocessReport> RunReprocessJob(
   auto fresh = (*registry)->Load(run.model_version);
   if (!fresh.ok()) return fresh.status().WithContext("the reprocess model");
   std::unique_ptr<inference::Model> old = LoadOldModel(**registry, run.model_version);
-  report.new_model.version = run.model_version;
   if (old != nullptr) report.old_model = ModelComparison{};
 
   // Idempotent: within a partition, records land in the order sent and
@@ -364,8 +374,10 @@ Result<ReprocessReport> RunReprocessJob(
     if (!points.ok()) return points.status();
     resume_after = std::move(points).value();
   }
+  ValidationScores validation;
   KAPPA_RETURN_IF_ERROR(Rescore(**store, options, run, fresh->get(), old.get(), resume_after,
-                                !still_complete, producer->get(), &report, on_progress, total));
+                                !still_complete, producer->get(), &report, &validation,
+                                on_progress, total));
   KAPPA_RETURN_IF_ERROR((*producer)->Flush(options.delivery_timeout));
   if ((*producer)->stats().failed.load() != 0) {
     return Status((*producer)->first_failure())
@@ -386,20 +398,8 @@ Result<ReprocessReport> RunReprocessJob(
   KAPPA_RETURN_IF_ERROR(SaveReprocessRun(options.state_dir, run));
 
   // 3. Compare on the same validation split; promote.
-  auto labeled = LoadLabeledEvents(**store, options.topic, options.validation_percent);
-  if (!labeled.ok()) return labeled.status();
-  const uint64_t survived_new = report.new_model.predicted_survived;
-  auto compared = Compare(fresh->get(), labeled->validation);
-  if (!compared.ok()) return compared.status();
-  report.new_model = std::move(compared).value();
-  report.new_model.predicted_survived = survived_new;
-  if (old != nullptr) {
-    const uint64_t survived_old = report.old_model->predicted_survived;
-    auto old_compared = Compare(old.get(), labeled->validation);
-    if (!old_compared.ok()) return old_compared.status();
-    report.old_model = std::move(old_compared).value();
-    report.old_model->predicted_survived = survived_old;
-  }
+  Describe(**fresh, validation.fresh, validation.labels, &report.new_model);
+  if (old != nullptr) Describe(*old, validation.old, validation.labels, &*report.old_model);
   KAPPA_RETURN_IF_ERROR((*store)->Close());
 
   if (options.promote) {

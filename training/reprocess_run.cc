@@ -92,20 +92,16 @@ Result<std::optional<ReprocessRun>> LoadReprocessRun(const std::string& dir) {
       } else {
         return damaged("unknown phase '" + value + "'");
       }
-    } else if (key == "model_version") {
+    } else if (key == "model_version" || key == "previous_model_version") {
+      int* version = key == "model_version" ? &run.model_version : &run.previous_model_version;
       try {
-        run.model_version = std::stoi(value);
+        *version = std::stoi(value);
       } catch (const std::exception&) {
-        return damaged("model_version '" + value + "'");
+        return damaged(key + " '" + value + "'");
       }
     } else if (key == "output_topic") {
       run.output_topic = value;
-    } else if (key == "previous_model_version") {
-      try {
-        run.previous_model_version = std::stoi(value);
-      } catch (const std::exception&) {
-        return damaged("previous_model_version '" + value + "'");
-      }
+
     } else if (key == "output_start" || key == "output_end" || key == "previous_output_start" ||
                key == "previous_output_end") {
       auto* offsets = key == "output_start"          ? &run.output_start
