@@ -74,7 +74,8 @@ void PrintComparison(const training::ReprocessReport& r) {
 void PrintReport(const training::ReprocessReport& r) {
   if (r.resumed_phase) std::printf("resumed an interrupted run (phase %s)\n", r.resumed_phase->c_str());
   if (r.replay) {
-    std::printf("replay: %s events stored, %s dead-lettered, %s expired in %.2f s\n",
+    std::printf("replay: %s events stored, %s bad (counted, not dead-lettered again), %s expired "
+                "in %.2f s\n",
                 Count(r.replay->stored).c_str(), Count(r.replay->dead_lettered).c_str(),
                 Count(r.replay->expired).c_str(), r.replay->seconds);
   }
@@ -166,7 +167,7 @@ int RunReprocess(const Args& args) {
                  return p.status();
                });
   AddFitFlags(&cl, &fit);
-  AddReplayTopicFlags(&cl, &options.topic, &options.dlq_topic, &options.models_topic);
+  AddReplayTopicFlags(&cl, &options.topic, nullptr, &options.models_topic);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "The report goes to stdout; its last line, summary: key=value ..., is for scripts.\n"

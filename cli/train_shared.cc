@@ -40,8 +40,10 @@ void AddFitFlags(CommandLine* cl, FitFlags* flags) {
 void AddReplayTopicFlags(CommandLine* cl, std::string* topic, std::string* dlq_topic,
                          std::string* models_topic) {
   cl->AddString("topic", 't', "TOPIC", "events topic (default titanic-events)", topic);
-  cl->AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
-                dlq_topic);
+  if (dlq_topic != nullptr) {
+    cl->AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
+                  dlq_topic);
+  }
   cl->AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)",
                 models_topic);
 }

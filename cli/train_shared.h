@@ -28,7 +28,8 @@ struct FitFlags {
 void AddFitFlags(CommandLine* cl, FitFlags* flags);
 
 // --topic, --dlq-topic, --models-topic: where the replay reads, where its
-// bad events go, where a version is published.
+// bad events go (no --dlq-topic when dlq_topic is null), where a version is
+// published.
 void AddReplayTopicFlags(CommandLine* cl, std::string* topic, std::string* dlq_topic,
                          std::string* models_topic);
 

@@ -105,8 +105,8 @@ Result<ReplayResult> ReplayIntoState(
   if (!batch.checkpoints.empty()) KAPPA_RETURN_IF_ERROR(store->ApplyBatch(batch));
 
   std::unique_ptr<stream::Producer> dlq_producer;
-  if (!assignment.empty()) {
-    KAPPA_RETURN_IF_ERROR((*consumer)->Assign(assignment));
+  if (!assignment.empty()) KAPPA_RETURN_IF_ERROR((*consumer)->Assign(assignment));
+  if (!assignment.empty() && options.dead_letter) {
     auto producer = stream::Producer::Create({.client = client});
     if (!producer.ok()) return producer.status();
     dlq_producer = std::move(producer).value();
@@ -142,7 +142,7 @@ Result<ReplayResult> ReplayIntoState(
       if (ps.done || m.offset() >= ps.report.end_offset) continue;  // beyond the snapshot
       if (m.offset() < ps.checkpoint.next_offset) continue;         // already stored (a rewind)
       if (auto rejection = decoder.Decode(m.value(), &event)) {
-        KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
+        if (dlq_producer) KAPPA_RETURN_IF_ERROR(dlq.Send(m, *rejection));
         ++ps.report.dead_lettered;
         ++ps.checkpoint.dead_lettered;
         ++dead_in_batch;
@@ -182,7 +182,7 @@ Result<ReplayResult> ReplayIntoState(
     }
     last_data = Clock::now();
     // The DLQ copies must be safe before the checkpoint moves past them.
-    if (dead_in_batch > 0) {
+    if (dead_in_batch > 0 && dlq_producer) {
       KAPPA_RETURN_IF_ERROR(dlq_producer->Flush(std::chrono::seconds(30)).WithContext("DLQ"));
       if (dlq_producer->stats().failed.load() > 0) {
         return dlq_producer->first_failure().WithContext("DLQ");

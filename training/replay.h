@@ -6,7 +6,9 @@
 // left for the next run. Valid events are written to the EventStore together
 // with the partition checkpoints in one batch (crash-safe resume); bad events
 // go to the DLQ and are counted, and a checkpoint never moves past a bad
-// event whose DLQ copy the broker has not acknowledged.
+// event whose DLQ copy the broker has not acknowledged. With dead_letter
+// false (reprocess) bad events are only counted: the jobs that consume live
+// have dead-lettered them already, and the source topic still holds them.
 //
 // Threads: the calling thread decodes and decides; a PrefetchingPoller
 // thread polls the consumer and a StateWriter thread applies the batches
@@ -28,6 +30,7 @@ namespace kappa::training {
 struct ReplayOptions {
   std::string topic{stream::kEventsTopic};
   std::string dlq_topic{stream::kDeadLetterTopic};
+  bool dead_letter = true;  // false: count bad events, send nothing
   size_t batch_size = 5000;  // records per state write
   // Give up when partitions below their end offset yield nothing this long.
   std::chrono::milliseconds stall_timeout{60000};
@@ -40,7 +43,7 @@ struct PartitionReplay {
   int64_t resumed_from = 0;  // where this run began reading
   int64_t end_offset = 0;    // the snapshot: this run reads up to here
   uint64_t stored = 0;       // valid events written by this run
-  uint64_t dead_lettered = 0;
+  uint64_t dead_lettered = 0;  // bad events (counted only if !dead_letter)
   uint64_t expired = 0;  // offsets lost to retention since the checkpoint
 };
 

@@ -280,7 +280,7 @@ Result<ReprocessReport> RunReprocessJob(
   if (run.phase == ReprocessRun::Phase::kReplay) {
     TrainJobOptions train;
     train.topic = options.topic;
-    train.dlq_topic = options.dlq_topic;
+    train.dead_letter = false;
     train.models_topic = options.models_topic;
     train.state_dir = events_dir;
     train.models_dir = options.models_dir;

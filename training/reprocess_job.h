@@ -53,8 +53,10 @@ struct ReprocessOptions {
   std::string feature_set;   // required: the new feature logic
   std::string state_dir;     // required: DIR of this reprocess (DIR/events, DIR/run.txt)
   std::string output_topic;  // required, e.g. titanic-predictions.titanic-v2
+  // Bad events in history are counted, not dead-lettered again: the live
+  // jobs have done that, and reprocess writes only its output topic (and,
+  // with promote, the models topic).
   std::string topic{stream::kEventsTopic};
-  std::string dlq_topic{stream::kDeadLetterTopic};
   std::string models_topic{stream::kModelsTopic};
   std::string models_dir = "./models";
   FitOptions fit;

@@ -142,7 +142,10 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   TrainProgress progress;
   auto replay = ReplayIntoState(
       client, store->get(),
-      {.topic = options.topic, .dlq_topic = options.dlq_topic, .should_stop = options.should_stop},
+      {.topic = options.topic,
+       .dlq_topic = options.dlq_topic,
+       .dead_letter = options.dead_letter,
+       .should_stop = options.should_stop},
       [&](const ReplayProgress& p) {
         progress.replay = p;
         if (on_progress) on_progress(progress);

@@ -23,6 +23,7 @@ namespace kappa::training {
 struct TrainJobOptions {
   std::string topic{stream::kEventsTopic};
   std::string dlq_topic{stream::kDeadLetterTopic};
+  bool dead_letter = true;  // see ReplayOptions::dead_letter
   std::string models_topic{stream::kModelsTopic};
   std::string state_dir = "./state";
   std::string models_dir = "./models";

@@ -1,7 +1,7 @@
 // `kappa reprocess` on the embedded broker: one prediction per retained
 // event, counts that match the output topic, deterministic reruns, resume
-// after kill -9 without duplicates, and the blue/green switch of a running
-// `kappa infer`.
+// after kill -9 without duplicates, live alerts flowing while it runs, and
+// the blue/green switch of a running `kappa infer`.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -71,8 +71,14 @@ class ReprocessTest : public testing::ScoringTest {
 };
 
 TEST_F(ReprocessTest, WritesOnePredictionPerEventWhoseCountsMatchTheReport) {
+  const uint64_t dead_letters = TopicSize("titanic-events-dlq");
+  ASSERT_EQ(dead_letters, 2u) << "the fixture's training dead-letters its two bad events";
   auto report = training::RunReprocessJob(Client(), Options());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
+  // The bad events are counted, not dead-lettered a second time.
+  ASSERT_TRUE(report->replay.has_value());
+  EXPECT_EQ(report->replay->dead_lettered, 2u);
+  EXPECT_EQ(TopicSize("titanic-events-dlq"), dead_letters);
   EXPECT_EQ(report->new_model.version, 2);
   EXPECT_EQ(report->new_model.feature_set, "titanic-v2");
   ASSERT_TRUE(report->old_model.has_value());
@@ -191,10 +197,34 @@ TEST_F(ReprocessTest, PromoteSwitchesRunningInferToTheNewFeatureSet) {
   ASSERT_TRUE(testing::Eventually([&] { return TopicSize("titanic-alerts") >= v1_alerts; },
                                   std::chrono::seconds(60)));
 
+  // Live alerts keep flowing during the reprocess: at its first progress
+  // report in replay and in re-score (the job is mid-flight, its state and
+  // producer open), new passengers are sent and must all be alerted by the
+  // running instance before the reprocess goes on.
+  auto live_producer = MakeProducer();
+  std::set<training::ReprocessProgress::Phase> alerted_during;
+  int64_t next_id = 400000;
+  const auto live_traffic = [&](const training::ReprocessProgress& p) {
+    if (alerted_during.contains(p.phase)) return;
+    auto source = stream::MakeGeneratorSource({.seed = 5, .first_id = next_id});
+    next_id += 100000;
+    ASSERT_EQ(stream::PublishPassengers(live_producer.get(), source.get(),
+                                        {.rate = 0, .count = 300}, [] { return false; })
+                  .acknowledged,
+              300u);
+    const size_t expected = ExpectedAlerts().size();
+    ASSERT_GT(expected, v1_alerts);
+    ASSERT_TRUE(testing::Eventually([&] { return TopicSize("titanic-alerts") >= expected; },
+                                    std::chrono::seconds(60)))
+        << "live alerts stopped while the reprocess ran";
+    alerted_during.insert(p.phase);
+  };
   auto options = Options();
   options.promote = true;
-  auto report = training::RunReprocessJob(Client(), options);
+  auto report = training::RunReprocessJob(Client(), options, live_traffic);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(alerted_during.size(), 2u) << "both phases saw live alerts";
+  EXPECT_EQ(report->history, kEvents) << "events sent during the replay are not history";
   EXPECT_TRUE(report->promoted);
   EXPECT_EQ(inference::ModelRegistry::Open(models_dir()).value()->Current().value(), 2);
 
