@@ -7,7 +7,9 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "common/shutdown.h"
+#include "inference/feature_set.h"
 #include "stream/embedded_broker.h"
+#include "training/reprocess_job.h"
 
 namespace kappa::cli {
 
@@ -22,14 +24,14 @@ int RunBroker(const Args& args) {
       "the other kappa commands) can use it. It is IN-MEMORY: everything is lost when it\n"
       "stops, and it keeps only about 5 MB per partition (older records are dropped, like\n"
       "retention). It is for development and tests; production uses Kafka.\n\n"
-      "Creates titanic-events, titanic-alerts, titanic-events-dlq and titanic-infer-progress\n"
-      "with --partitions partitions and titanic-models with one; other topics are created\n"
-      "on first use.\n"
+      "Creates titanic-events, titanic-alerts, titanic-events-dlq, titanic-infer-progress\n"
+      "and titanic-predictions.<set> for each feature set with --partitions partitions, and\n"
+      "titanic-models with one; other topics are created on first use, with 4 partitions.\n"
       "Prints the bootstrap address on stdout and writes it to the address file, where\n"
       "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.");
   cl.AddInt("partitions", 'p', "N",
-            "partitions of the events, alerts, DLQ and progress topics\n(default 3)", &partitions,
-            1, 1000);
+            "partitions of the events, alerts, DLQ, progress and predictions topics\n(default 3)",
+            &partitions, 1, 1000);
   cl.AddInt("broker-count", 0, "N", "brokers in the cluster (default 1)", &broker_count, 1, 9);
   cl.AddString("address-file", 0, "PATH",
                "where to write the address (default " + DefaultBrokerAddressFile() + ")",
@@ -45,6 +47,12 @@ int RunBroker(const Args& args) {
   InstallShutdownHandlers();
   stream::EmbeddedBrokerOptions options;
   options.partitions = static_cast<int>(partitions);
+  // Reprocess writes a prediction to the partition of its event: its output
+  // topics need as many partitions as the events topic.
+  for (const inference::FeatureSet* set : inference::AllFeatureSets()) {
+    options.topics.push_back(std::string(training::kPredictionsTopicPrefix) +
+                             std::string(set->name()));
+  }
   options.broker_count = static_cast<int>(broker_count);
   auto broker = stream::EmbeddedBroker::Start(options);
   if (!broker.ok()) return ReportFailure("broker", broker.status());

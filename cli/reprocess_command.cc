@@ -21,10 +21,10 @@ std::string DescribeProgress(const training::ReprocessProgress& p) {
   if (p.phase == training::ReprocessProgress::Phase::kReplay) {
     return DescribeTrainProgress(p.train);
   }
-  const double pct = p.total > 0 ? 100.0 * static_cast<double>(p.rescored) /
-                                       static_cast<double>(p.total)
-                                 : 100.0;
-  return fmt::format("re-score {} / {} events ({:.0f}%)", FormatCount(static_cast<double>(p.rescored)),
+  const double pct =
+      p.total > 0 ? 100.0 * static_cast<double>(p.rescored) / static_cast<double>(p.total) : 100.0;
+  return fmt::format("re-score {} / {} events ({:.0f}%)",
+                     FormatCount(static_cast<double>(p.rescored)),
                      FormatCount(static_cast<double>(p.total)), pct);
 }
 
@@ -72,35 +72,40 @@ void PrintComparison(const training::ReprocessReport& r) {
 }
 
 void PrintReport(const training::ReprocessReport& r) {
-  if (r.resumed_phase) std::printf("resumed an interrupted run (phase %s)\n", r.resumed_phase->c_str());
+  if (r.resumed_phase)
+    std::printf("resumed an interrupted run (phase %s)\n", r.resumed_phase->c_str());
   if (r.replay) {
-    std::printf("replay: %s events stored, %s bad (counted, not dead-lettered again), %s expired "
-                "in %.2f s\n",
-                Count(r.replay->stored).c_str(), Count(r.replay->dead_lettered).c_str(),
-                Count(r.replay->expired).c_str(), r.replay->seconds);
+    std::printf(
+        "replay: %s events stored, %s bad (counted, not dead-lettered again), %s expired "
+        "in %.2f s\n",
+        Count(r.replay->stored).c_str(), Count(r.replay->dead_lettered).c_str(),
+        Count(r.replay->expired).c_str(), r.replay->seconds);
   }
+  if (r.fit_seconds) std::printf("fit: %.2f s\n", *r.fit_seconds);
   std::printf("model v%04d  feature set %s%s%s\n", r.new_model.version,
               r.new_model.feature_set.c_str(),
               r.reused_version ? "  (identical to the stored version, reused)" : "",
               r.promoted ? "  [current]" : "");
   if (r.output_was_complete) {
-    std::printf("output: %s already holds this model's %s predictions (same history, same "
-                "model); nothing written again\n",
-                r.output_topic.c_str(), Count(r.history).c_str());
+    std::printf(
+        "output: %s already holds this model's %s predictions (same history, same "
+        "model); nothing written again\n",
+        r.output_topic.c_str(), Count(r.history).c_str());
   } else {
-    std::printf("output: %s predictions written to %s%s\n", Count(r.written).c_str(),
-                r.output_topic.c_str(),
-                r.resumed_after > 0
-                    ? fmt::format(" (after {} written before the interruption)",
-                                  Count(r.resumed_after))
-                          .c_str()
-                    : "");
+    std::printf("output: %s predictions written to %s%s; re-scoring %s events took %.2f s\n",
+                Count(r.written).c_str(), r.output_topic.c_str(),
+                r.resumed_after > 0 ? fmt::format(" (after {} written before the interruption)",
+                                                  Count(r.resumed_after))
+                                          .c_str()
+                                    : "",
+                Count(r.history).c_str(), r.rescore_seconds);
   }
   PrintComparison(r);
   if (r.promoted) {
-    std::printf("\npromoted: v%04d is current and published to the models topic; running `kappa "
-                "infer` instances switch to it between batches\n",
-                r.new_model.version);
+    std::printf(
+        "\npromoted: v%04d is current and published to the models topic; running `kappa "
+        "infer` instances switch to it between batches\n",
+        r.new_model.version);
   } else {
     std::printf("\nnothing live changed (promote with --promote, or `kappa models promote %d`)\n",
                 r.new_model.version);
@@ -109,14 +114,15 @@ void PrintReport(const training::ReprocessReport& r) {
   std::printf(
       "summary: model_version=%d old_version=%d history=%llu written=%llu resumed_after=%llu "
       "already_complete=%d predicted_survived=%llu unchanged=%llu became_survived=%llu "
-      "became_not_survived=%llu promoted=%d seconds=%.2f\n",
+      "became_not_survived=%llu promoted=%d rescore_seconds=%.2f seconds=%.2f\n",
       r.new_model.version, r.old_model ? r.old_model->version : 0,
       static_cast<unsigned long long>(r.history), static_cast<unsigned long long>(r.written),
       static_cast<unsigned long long>(r.resumed_after), r.output_was_complete ? 1 : 0,
       static_cast<unsigned long long>(r.new_model.predicted_survived),
       static_cast<unsigned long long>(r.unchanged),
       static_cast<unsigned long long>(r.became_survived),
-      static_cast<unsigned long long>(r.became_not_survived), r.promoted ? 1 : 0, r.seconds);
+      static_cast<unsigned long long>(r.became_not_survived), r.promoted ? 1 : 0,
+      r.rescore_seconds, r.seconds);
 }
 
 }  // namespace
@@ -142,8 +148,7 @@ int RunReprocess(const Args& args) {
       "A rerun after a finished run starts over from the log start; with the same history\n"
       "the fit is identical, the stored version is reused and nothing is written again.");
   cl.AddOption("feature-set", 'f', "NAME",
-               "the new feature logic (required; known: " + inference::KnownFeatureSetNames() +
-                   ")",
+               "the new feature logic (required; known: " + inference::KnownFeatureSetNames() + ")",
                [&](std::string_view v) -> Status {
                  auto set = inference::RequireFeatureSet(v);
                  if (!set.ok()) return set.status();
@@ -158,7 +163,7 @@ int RunReprocess(const Args& args) {
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &options.models_dir);
   cl.AddString("output-topic", 0, "TOPIC",
                "where predictions go (default titanic-predictions.NAME); it needs at least the\n"
-               "events topic's partition count (topics the broker creates get its default)",
+               "events topic's partition count, and is created with it when missing (Kafka)",
                &options.output_topic);
   cl.AddOption("threshold", 0, "P", "P(survived) at or above which survived=1 (default 0.5)",
                [&](std::string_view v) -> Status {
@@ -176,9 +181,9 @@ int RunReprocess(const Args& args) {
   if (!help.ok()) return ReportFailure("reprocess", help.status());
   if (*help) return 0;
   if (options.feature_set.empty()) {
-    return ReportFailure("reprocess", Status::InvalidArgument(
-                                          "--feature-set is required (known: " +
-                                          inference::KnownFeatureSetNames() + ")"));
+    return ReportFailure("reprocess",
+                         Status::InvalidArgument("--feature-set is required (known: " +
+                                                 inference::KnownFeatureSetNames() + ")"));
   }
   if (options.state_dir.empty()) options.state_dir = "./state-reprocess-" + options.feature_set;
   if (options.output_topic.empty()) {
@@ -191,10 +196,11 @@ int RunReprocess(const Args& args) {
   InstallShutdownHandlers();
   options.should_stop = ShutdownRequested;
   ProgressLine progress;
-  auto report = training::RunReprocessJob(
-      ResolveKafka(kafka), options, [&](const training::ReprocessProgress& p) {
-        if (progress.Due()) progress.Update(DescribeProgress(p));
-      });
+  auto report = training::RunReprocessJob(ResolveKafka(kafka), options,
+                                          [&](const training::ReprocessProgress& p) {
+                                            if (progress.Due())
+                                              progress.Update(DescribeProgress(p));
+                                          });
   progress.Finish();
   if (!report.ok()) return ReportFailure("reprocess", report.status());
   PrintReport(*report);

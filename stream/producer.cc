@@ -105,6 +105,43 @@ Result<int32_t> Producer::PartitionCount(const std::string& topic,
   return internal::PartitionCount(rk_, topic, timeout);
 }
 
+Status Producer::CreateTopic(const std::string& topic, int32_t partitions,
+                             std::chrono::milliseconds timeout) {
+  const std::string context = "create topic " + topic;
+  std::array<char, 512> err{};
+  std::unique_ptr<rd_kafka_NewTopic_t, decltype(&rd_kafka_NewTopic_destroy)> new_topic(
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, err.data(), err.size()),
+      &rd_kafka_NewTopic_destroy);
+  if (!new_topic) return Status::InvalidArgument(context + ": " + err.data());
+  std::unique_ptr<rd_kafka_AdminOptions_t, decltype(&rd_kafka_AdminOptions_destroy)> admin(
+      rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS),
+      &rd_kafka_AdminOptions_destroy);
+  const int timeout_ms = static_cast<int>(timeout.count());
+  if (rd_kafka_AdminOptions_set_request_timeout(admin.get(), timeout_ms, err.data(), err.size()) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::InvalidArgument(context + ": " + err.data());
+  }
+  internal::QueueHandle queue(rd_kafka_queue_new(rk_));
+  rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
+  rd_kafka_CreateTopics(rk_, topics, 1, admin.get(), queue.get());
+  // The request timeout bounds the answer; the margin covers queueing.
+  std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(
+      rd_kafka_queue_poll(queue.get(), timeout_ms + 5000), &rd_kafka_event_destroy);
+  if (!event) return Status::Timeout(context + ": no answer from the cluster");
+  KAPPA_RETURN_IF_ERROR(internal::FromKafka(rd_kafka_event_error(event.get()), context));
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto code = rd_kafka_topic_result_error(results[i]);
+    if (code == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    const char* reason = rd_kafka_topic_result_error_string(results[i]);
+    return Status::Kafka(context + ": " + (reason != nullptr ? reason : rd_kafka_err2str(code)),
+                         code);
+  }
+  return Status::Ok();
+}
+
 void Producer::Poll(std::chrono::milliseconds timeout) {
   rd_kafka_poll(rk_, static_cast<int>(timeout.count()));
 }

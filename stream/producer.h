@@ -96,6 +96,13 @@ class Producer {
   // first Send, which otherwise waits for them.
   Result<int32_t> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
 
+  // Asks the cluster to create `topic` with `partitions` partitions and the
+  // broker's default replication (the admin API; Kafka, not the embedded
+  // broker, whose mock has no controller to answer). Errors name the topic
+  // and the broker's reason (e.g. TOPIC_ALREADY_EXISTS, authorization).
+  Status CreateTopic(const std::string& topic, int32_t partitions,
+                     std::chrono::milliseconds timeout);
+
   // Serves delivery reports, waiting up to `timeout` for at least one event.
   void Poll(std::chrono::milliseconds timeout);
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <thread>
 
 #include "inference/feature_set.h"
 #include "inference/model.h"
@@ -110,8 +111,7 @@ void Describe(const inference::Model& model, std::span<const float> probabilitie
 
 // Where the rescore phase continues in each output partition: the source
 // offset of the last prediction this run wrote there (-1: none yet).
-Result<std::map<int32_t, int64_t>> ResumePoints(stream::Consumer* consumer,
-                                                const ReprocessRun& run,
+Result<std::map<int32_t, int64_t>> ResumePoints(stream::Consumer* consumer, const ReprocessRun& run,
                                                 const std::map<int32_t, int64_t>& ends,
                                                 uint64_t* already_written) {
   std::map<int32_t, int64_t> after;
@@ -142,8 +142,7 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
                const ReprocessRun& run, inference::Model* fresh, inference::Model* old,
                const std::map<int32_t, int64_t>& resume_after, bool write,
                stream::Producer* producer, ReprocessReport* report, ValidationScores* validation,
-               const std::function<void(const ReprocessProgress&)>& on_progress,
-               uint64_t total) {
+               const std::function<void(const ReprocessProgress&)>& on_progress, uint64_t total) {
   stream::EventDecoder decoder;
   std::vector<stream::PassengerEvent> events;
   std::vector<std::pair<int32_t, int64_t>> sources;
@@ -187,9 +186,8 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
                                    .partition = partition,
                                    .offset = offset},
                                   &value);
-      KAPPA_RETURN_IF_ERROR(producer->Send(options.output_topic,
-                                           std::to_string(event.passenger_id), value, {},
-                                           nullptr, partition));
+      KAPPA_RETURN_IF_ERROR(producer->Send(options.output_topic, std::to_string(event.passenger_id),
+                                           value, {}, nullptr, partition));
       ++report->written;
     }
     report->history += events.size();
@@ -201,8 +199,8 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
   };
   KAPPA_RETURN_IF_ERROR(store.ForEachEvent(options.topic, [&](const state::StoredEvent& e) {
     if (!resume_after.contains(e.partition)) {
-      error = Status::Internal(fmt::format("no output partition for source partition {}",
-                                           e.partition));
+      error =
+          Status::Internal(fmt::format("no output partition for source partition {}", e.partition));
       return false;
     }
     events.emplace_back();
@@ -228,6 +226,42 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
   return flush();
 }
 
+// Makes sure the output topic exists with at least the events topic's
+// partition count (a prediction goes to the partition of its event);
+// returns that count. Kafka creates a missing topic through the admin API
+// (the consumer's metadata request does not auto-create it); the embedded
+// broker auto-creates topics on any metadata request, with its default of 4
+// partitions, and `kappa broker` creates titanic-predictions.<set> up front.
+Result<int32_t> PrepareOutputTopic(stream::Consumer* consumer, stream::Producer* producer,
+                                   const ReprocessOptions& options) {
+  auto source = consumer->PartitionCount(options.topic, kKafkaTimeout);
+  if (!source.ok()) return source.status();
+  auto output = consumer->PartitionCount(options.output_topic, kKafkaTimeout);
+  if (!output.ok() && output.status().code() == StatusCode::kNotFound) {
+    spdlog::info("creating output topic {} with {} partitions", options.output_topic, *source);
+    KAPPA_RETURN_IF_ERROR(
+        producer->CreateTopic(options.output_topic, *source, kKafkaTimeout)
+            .WithContext(fmt::format("output topic {} does not exist (create it with {} "
+                                     "partitions, like {})",
+                                     options.output_topic, *source, options.topic)));
+    // A new topic reaches every broker's metadata a little later.
+    const auto deadline = Clock::now() + kKafkaTimeout;
+    for (;;) {
+      output = producer->PartitionCount(options.output_topic, kKafkaTimeout);
+      if (output.ok() || Clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  if (!output.ok()) return output.status().WithContext("output topic " + options.output_topic);
+  if (*output < *source) {
+    return Status::InvalidArgument(fmt::format(
+        "output topic {} has {} partitions, fewer than the {} of {}: each prediction goes to the "
+        "partition of its event; recreate it with {} partitions or choose another --output-topic",
+        options.output_topic, *output, *source, options.topic, *source));
+  }
+  return *source;
+}
+
 }  // namespace
 
 Result<ReprocessReport> RunReprocessJob(
@@ -237,6 +271,14 @@ Result<ReprocessReport> RunReprocessJob(
   KAPPA_RETURN_IF_ERROR(inference::RequireFeatureSet(options.feature_set).status());
   if (options.state_dir.empty() || options.output_topic.empty()) {
     return Status::InvalidArgument("reprocess needs a state directory and an output topic");
+  }
+  {
+    // Before the long replay and fit: the output topic must take the result.
+    auto producer = stream::Producer::Create({.client = client});
+    if (!producer.ok()) return producer.status();
+    auto consumer = stream::Consumer::Create({.client = client});
+    if (!consumer.ok()) return consumer.status();
+    KAPPA_RETURN_IF_ERROR(PrepareOutputTopic(consumer->get(), producer->get(), options).status());
   }
   const std::string events_dir = options.state_dir + "/events";
   ReprocessReport report;
@@ -297,6 +339,7 @@ Result<ReprocessReport> RunReprocessJob(
     });
     if (!trained.ok()) return trained.status();
     report.replay = trained->replay;
+    report.fit_seconds = trained->fit_summary.seconds;
     report.reused_version = trained->reused;
     run.model_version = trained->manifest.version;
   }
@@ -323,26 +366,14 @@ Result<ReprocessReport> RunReprocessJob(
 
   // Idempotent: within a partition, records land in the order sent and
   // never twice, which is what makes the resume points exact.
-  auto producer = stream::Producer::Create(
-      {.client = stream::WithDefaults(client, {{"enable.idempotence", "true"}, {"linger.ms", "5"}})});
+  auto producer =
+      stream::Producer::Create({.client = stream::WithDefaults(
+                                    client, {{"enable.idempotence", "true"}, {"linger.ms", "5"}})});
   if (!producer.ok()) return producer.status();
   auto consumer = stream::Consumer::Create({.client = client});
   if (!consumer.ok()) return consumer.status();
-  auto source_partitions = (*consumer)->PartitionCount(options.topic, kKafkaTimeout);
+  auto source_partitions = PrepareOutputTopic(consumer->get(), producer->get(), options);
   if (!source_partitions.ok()) return source_partitions.status();
-  auto output_partitions = (*producer)->PartitionCount(options.output_topic, kKafkaTimeout);
-  if (!output_partitions.ok()) {
-    return output_partitions.status().WithContext(
-        fmt::format("output topic {} (create it with {} partitions, like {})",
-                    options.output_topic, *source_partitions, options.topic));
-  }
-  if (*output_partitions < *source_partitions) {
-    return Status::InvalidArgument(fmt::format(
-        "output topic {} has {} partitions, fewer than the {} of {}: each prediction goes to the "
-        "partition of its event; recreate it with {} partitions or choose another --output-topic",
-        options.output_topic, *output_partitions, *source_partitions, options.topic,
-        *source_partitions));
-  }
   std::map<int32_t, int64_t> lows;
   std::map<int32_t, int64_t> ends;
   for (int32_t p = 0; p < *source_partitions; ++p) {
@@ -375,14 +406,16 @@ Result<ReprocessReport> RunReprocessJob(
     resume_after = std::move(points).value();
   }
   ValidationScores validation;
+  const auto rescore_start = Clock::now();
   KAPPA_RETURN_IF_ERROR(Rescore(**store, options, run, fresh->get(), old.get(), resume_after,
-                                !still_complete, producer->get(), &report, &validation,
-                                on_progress, total));
+                                !still_complete, producer->get(), &report, &validation, on_progress,
+                                total));
   KAPPA_RETURN_IF_ERROR((*producer)->Flush(options.delivery_timeout));
   if ((*producer)->stats().failed.load() != 0) {
     return Status((*producer)->first_failure())
         .WithContext("predictions not acknowledged; a rerun resumes");
   }
+  report.rescore_seconds = std::chrono::duration<double>(Clock::now() - rescore_start).count();
   if (still_complete) {
     run.output_start = run.previous_output_start;
     run.output_end = run.previous_output_end;
@@ -405,14 +438,13 @@ Result<ReprocessReport> RunReprocessJob(
   if (options.promote) {
     // Promote() verifies the version again (sha256, feature set, smoke test).
     KAPPA_RETURN_IF_ERROR((*registry)->Promote(run.model_version));
-    KAPPA_RETURN_IF_ERROR(inference::PublishModel(client, options.models_topic,
-                                                  (*fresh)->manifest(), (*fresh)->booster_bytes(),
-                                                  "promoted", true)
-                              .WithContext(fmt::format(
-                                  "v{} is current in {} but was not published to {} (publish it "
-                                  "with `kappa models promote {}`)",
-                                  run.model_version, options.models_dir, options.models_topic,
-                                  run.model_version)));
+    KAPPA_RETURN_IF_ERROR(
+        inference::PublishModel(client, options.models_topic, (*fresh)->manifest(),
+                                (*fresh)->booster_bytes(), "promoted", true)
+            .WithContext(fmt::format("v{} is current in {} but was not published to {} (publish it "
+                                     "with `kappa models promote {}`)",
+                                     run.model_version, options.models_dir, options.models_topic,
+                                     run.model_version)));
     report.promoted = true;
   }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();

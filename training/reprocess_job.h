@@ -81,12 +81,13 @@ struct ModelComparison {
   std::string feature_set;
   Evaluation evaluation;  // on the reprocess state's validation split
   std::vector<std::pair<std::string, double>> feature_importance;  // from its manifest
-  uint64_t predicted_survived = 0;  // over all of history
+  uint64_t predicted_survived = 0;                                 // over all of history
 };
 
 struct ReprocessReport {
   std::optional<std::string> resumed_phase;  // set when an interrupted run resumed
   std::optional<ReplayResult> replay;        // when this call replayed
+  std::optional<double> fit_seconds;         // when this call fitted
   bool reused_version = false;               // the fit matched a stored version
   ModelComparison new_model;
   std::optional<ModelComparison> old_model;  // none when no other version is current
@@ -100,6 +101,7 @@ struct ReprocessReport {
   uint64_t became_survived = 0;  // 0 -> 1
   uint64_t became_not_survived = 0;
   bool promoted = false;
+  double rescore_seconds = 0;  // scoring history and writing (acknowledged)
   double seconds = 0;
 };
 

@@ -95,6 +95,25 @@ TEST(CliTest, BrokerProduceThousandEventsKcatSeesThemAllValid) {
       << "a clean stop removes the address file";
 }
 
+TEST(CliTest, BrokerCreatesTheProductTopicsWithItsPartitionCount) {
+  TempDir dir;
+  BrokerProcess broker(dir, "5");
+  ASSERT_TRUE(broker.ready()) << broker.process().Stderr();
+  // kcat -L prints `topic "NAME" with N partitions:` per topic.
+  const auto listing = RunProcess({"kcat", "-b", broker.address(), "-L"});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  for (const char* topic :
+       {"titanic-events", "titanic-alerts", "titanic-events-dlq", "titanic-infer-progress",
+        "titanic-predictions.titanic-v1", "titanic-predictions.titanic-v2"}) {
+    EXPECT_NE(listing.out.find("topic \"" + std::string(topic) + "\" with 5 partitions"),
+              std::string::npos)
+        << topic << " in:\n"
+        << listing.out;
+  }
+  EXPECT_NE(listing.out.find("topic \"titanic-models\" with 1 partitions"), std::string::npos)
+      << listing.out;
+}
+
 TEST(CliTest, CommandsFindTheRunningBrokerThroughItsAddressFile) {
   TempDir dir;
   // XDG_RUNTIME_DIR decides the default address file of both processes.

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <simdjson.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -161,16 +162,25 @@ TEST_F(ReprocessTest, RerunIsDeterministicAndWritesNothingTwice) {
 
 TEST_F(ReprocessTest, KilledDuringRescoreResumesWithoutDuplicatedOutput) {
   // A 10-record producer queue slows the re-score enough to kill it midway.
-  const std::vector<std::string> argv = {testing::KappaBinary(), "reprocess", "-b", bootstrap(),
-                                         "-f", "titanic-v2", "--state-dir",
-                                         dir_.File("reprocess-kill"), "--models-dir",
-                                         models_dir(), "--rounds", "40", "-X",
+  const std::vector<std::string> argv = {testing::KappaBinary(),
+                                         "reprocess",
+                                         "-b",
+                                         bootstrap(),
+                                         "-f",
+                                         "titanic-v2",
+                                         "--state-dir",
+                                         dir_.File("reprocess-kill"),
+                                         "--models-dir",
+                                         models_dir(),
+                                         "--rounds",
+                                         "40",
+                                         "-X",
                                          "queue.buffering.max.messages=10"};
   {
     testing::BackgroundProcess first(argv, dir_.File("first"));
-    ASSERT_TRUE(testing::Eventually(
-        [&] { return TopicSize("titanic-predictions.titanic-v2") >= 300; },
-        std::chrono::seconds(60)));
+    ASSERT_TRUE(
+        testing::Eventually([&] { return TopicSize("titanic-predictions.titanic-v2") >= 300; },
+                            std::chrono::seconds(60)));
     first.Signal(SIGKILL);
     first.Wait(std::chrono::seconds(10));
   }
@@ -271,6 +281,8 @@ TEST_F(ReprocessTest, RefusesAnOutputTopicWithFewerPartitions) {
   EXPECT_NE(report.status().message().find("has 1 partitions"), std::string::npos)
       << report.status().ToString();
   EXPECT_EQ(TopicSize("narrow"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(options.state_dir))
+      << "refused before the replay, not after it";
 }
 
 TEST_F(ReprocessTest, UnknownFeatureSetIsAUsageErrorNamingTheKnownOnes) {
