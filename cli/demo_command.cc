@@ -17,8 +17,10 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/metrics_flags.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
+#include "monitoring/job_metrics.h"
 #include "stream/consumer.h"
 #include "stream/dead_letter.h"
 #include "stream/embedded_broker.h"
@@ -58,6 +60,7 @@ int RunDemo(const Args& args) {
   stream::PublishOptions publish;
   int64_t duration_s = 0;
   int64_t seed = 42;
+  MetricsFlags metrics_flags{.port = 8000};
   CommandLine cl(
       "kappa demo", "[options]",
       "Runs the pipeline on this machine with nothing else installed: an embedded Kafka\n"
@@ -70,6 +73,7 @@ int RunDemo(const Args& args) {
   cl.AddOption("rate", 'r', "R|max", "events per second (default 20, as the seed)",
                [&](std::string_view v) { return ParseRate(v, &publish.rate); });
   cl.AddInt("seed", 's', "S", "generator seed (default 42)", &seed, INT64_MIN, INT64_MAX);
+  AddMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("demo", help.status());
@@ -81,6 +85,9 @@ int RunDemo(const Args& args) {
   }
 
   InstallShutdownHandlers();
+  auto server = StartMetrics(metrics_flags, "demo", /*required=*/false);
+  if (!server.ok()) return ReportFailure("demo", server.status());
+  monitoring::ProduceMetrics produce_metrics((*server)->registry());
   auto broker = stream::EmbeddedBroker::Start({});
   if (!broker.ok()) return ReportFailure("demo", broker.status());
   stream::KafkaClientOptions client;
@@ -111,6 +118,8 @@ int RunDemo(const Args& args) {
     published = stream::PublishPassengers(event_producer->get(), source.get(), publish, should_stop,
                                           [&](const stream::PublishProgress& p) {
                                             produced.store(p.sent, std::memory_order_relaxed);
+                                            produce_metrics.Update(p.sent, p.acknowledged, p.failed,
+                                                                   p.bad_rows);
                                           });
     produced.store(published.sent);
   });

@@ -11,6 +11,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/metrics_flags.h"
 #include "common/shutdown.h"
 #include "inference/live_scorer.h"
 #include "inference/model_registry.h"
@@ -59,8 +60,7 @@ int RunInfer(const Args& args) {
   inference::LiveScorerOptions options;
   std::string models_dir = "./models";
   std::string models_topic{stream::kModelsTopic};
-  monitoring::MetricsServerOptions metrics_options{.port = 8000};
-  int64_t metrics_port = 8000;
+  MetricsFlags metrics_flags{.port = 8000};
   int64_t batch = 0;  // not given: the mode's default, below
   // Two lanes use both cores of a small machine; more rarely pay, since
   // librdkafka's own threads and the alerts need CPU too.
@@ -111,10 +111,7 @@ int RunInfer(const Args& args) {
                  if (p.ok()) options.threshold = *p;
                  return p.status();
                });
-  cl.AddInt("metrics-port", 0, "PORT", "Prometheus /metrics port (default 8000; 0 = none)",
-            &metrics_port, 0, 65535);
-  cl.AddString("metrics-bind", 0, "ADDRESS", "address of the metrics endpoint (default 0.0.0.0)",
-               &metrics_options.bind_address);
+  AddMetricsFlags(&cl, &metrics_flags);
   cl.AddString("topic", 't', "TOPIC", "events topic (default titanic-events)",
                &options.events_topic);
   cl.AddString("alerts-topic", 0, "TOPIC", "alerts topic (default titanic-alerts)",
@@ -150,16 +147,11 @@ int RunInfer(const Args& args) {
   if (options.exactly_once && options.transactional_id.empty()) {
     options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();
   }
-  metrics_options.port = static_cast<int>(metrics_port);
 
   InstallShutdownHandlers();
-  auto server = monitoring::MetricsServer::Start(metrics_options);
+  auto server = StartMetrics(metrics_flags, "infer", /*required=*/true);
   if (!server.ok()) return ReportFailure("infer", server.status());
   monitoring::ScoringMetrics metrics((*server)->registry());
-  if ((*server)->port() != 0) {
-    spdlog::info("metrics on http://{}:{}/metrics", metrics_options.bind_address,
-                 (*server)->port());
-  }
   auto registry = inference::ModelRegistry::Open(models_dir);
   if (!registry.ok()) return ReportFailure("infer", registry.status());
   auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic);

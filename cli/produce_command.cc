@@ -7,8 +7,10 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/metrics_flags.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
+#include "monitoring/job_metrics.h"
 #include "stream/passenger_publisher.h"
 #include "stream/producer.h"
 
@@ -38,6 +40,7 @@ int RunProduce(const Args& args) {
   std::string csv;
   bool loop = false;
   std::string bad_rows = "skip";
+  MetricsFlags metrics_flags{.port = 8001};
   CommandLine cl(
       "kappa produce", "[options]",
       "Sends passenger events (design.md JSON) to the events topic, keyed by PassengerId.\n"
@@ -71,6 +74,7 @@ int RunProduce(const Args& args) {
   cl.AddInt("flush-timeout", 0, "SECONDS",
             "how long to wait for the last acknowledgements (default 30)", &flush_timeout_s, 0,
             3600);
+  AddMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "Output (stdout): sent=N acknowledged=N failed=N unacknowledged=N bad_rows=N\n"
@@ -101,6 +105,10 @@ int RunProduce(const Args& args) {
   auto producer = stream::Producer::Create({.client = ResolveKafka(kafka)});
   if (!producer.ok()) return ReportFailure("produce", producer.status());
 
+  auto server = StartMetrics(metrics_flags, "produce", /*required=*/false);
+  if (!server.ok()) return ReportFailure("produce", server.status());
+  monitoring::ProduceMetrics metrics((*server)->registry());
+
   InstallShutdownHandlers();
   spdlog::info("producing to {} at {}{}", publish.topic,
                publish.rate > 0 ? fmt::format("{} events/s", publish.rate) : "max rate",
@@ -109,6 +117,7 @@ int RunProduce(const Args& args) {
   const auto summary = stream::PublishPassengers(
       producer->get(), source.get(), publish, ShutdownRequested,
       [&](const stream::PublishProgress& p) {
+        metrics.Update(p.sent, p.acknowledged, p.failed, p.bad_rows);
         progress.Update(
             fmt::format("sent {}  acknowledged {}  failed {}  {} events/s",
                         FormatCount(static_cast<double>(p.sent)),
@@ -116,6 +125,7 @@ int RunProduce(const Args& args) {
                         FormatCount(static_cast<double>(p.failed)),
                         FormatCount(static_cast<double>(p.sent) / std::max(p.seconds, 1e-3))));
       });
+  metrics.Update(summary.sent, summary.acknowledged, summary.failed, summary.bad_rows);
   progress.Finish();
   std::printf("%s\n", summary.ToString().c_str());
   std::fflush(stdout);

@@ -8,6 +8,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/metrics_flags.h"
 #include "cli/train_shared.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
@@ -121,8 +122,8 @@ void PrintReport(const training::ReprocessReport& r) {
       static_cast<unsigned long long>(r.new_model.predicted_survived),
       static_cast<unsigned long long>(r.unchanged),
       static_cast<unsigned long long>(r.became_survived),
-      static_cast<unsigned long long>(r.became_not_survived), r.promoted ? 1 : 0,
-      r.rescore_seconds, r.seconds);
+      static_cast<unsigned long long>(r.became_not_survived), r.promoted ? 1 : 0, r.rescore_seconds,
+      r.seconds);
 }
 
 }  // namespace
@@ -131,6 +132,7 @@ int RunReprocess(const Args& args) {
   KafkaFlags kafka;
   training::ReprocessOptions options;
   FitFlags fit;
+  MetricsFlags metrics_flags{.port = 8003};
   CommandLine cl(
       "kappa reprocess", "--feature-set NAME [options]",
       "Reprocesses history after a change of feature logic, without touching anything live.\n\n"
@@ -173,6 +175,7 @@ int RunReprocess(const Args& args) {
                });
   AddFitFlags(&cl, &fit);
   AddReplayTopicFlags(&cl, &options.topic, nullptr, &options.models_topic);
+  AddMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "The report goes to stdout; its last line, summary: key=value ..., is for scripts.\n"
@@ -193,16 +196,31 @@ int RunReprocess(const Args& args) {
   options.validation_percent = static_cast<uint32_t>(fit.validation_percent);
   options.min_labeled = static_cast<uint64_t>(fit.min_labeled);
 
+  auto server = StartMetrics(metrics_flags, "reprocess", /*required=*/false);
+  if (!server.ok()) return ReportFailure("reprocess", server.status());
+  monitoring::ReplayMetrics replay_metrics((*server)->registry());
+  monitoring::TrainingMetrics training_metrics((*server)->registry());
+  monitoring::ReprocessMetrics reprocess_metrics((*server)->registry());
+
   InstallShutdownHandlers();
   options.should_stop = ShutdownRequested;
   ProgressLine progress;
-  auto report = training::RunReprocessJob(ResolveKafka(kafka), options,
-                                          [&](const training::ReprocessProgress& p) {
-                                            if (progress.Due())
-                                              progress.Update(DescribeProgress(p));
-                                          });
+  auto report = training::RunReprocessJob(
+      ResolveKafka(kafka), options, [&](const training::ReprocessProgress& p) {
+        if (p.phase == training::ReprocessProgress::Phase::kReplay) {
+          RecordReplayProgress(p.train, &replay_metrics);
+        } else {
+          monitoring::AdvanceTo(reprocess_metrics.rescored, p.rescored);
+          monitoring::AdvanceTo(reprocess_metrics.written, p.written);
+        }
+        if (progress.Due()) progress.Update(DescribeProgress(p));
+      });
   progress.Finish();
   if (!report.ok()) return ReportFailure("reprocess", report.status());
+  monitoring::AdvanceTo(reprocess_metrics.rescored, report->history);
+  monitoring::AdvanceTo(reprocess_metrics.written, report->written);
+  RecordFit(report->new_model.version, report->new_model.evaluation,
+            report->fit_seconds.value_or(0), report->new_model.rounds, &training_metrics);
   PrintReport(*report);
   return 0;
 }

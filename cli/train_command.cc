@@ -7,6 +7,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/metrics_flags.h"
 #include "cli/train_shared.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
@@ -50,6 +51,7 @@ int RunTrain(const Args& args) {
   KafkaFlags kafka;
   training::TrainJobOptions options;
   FitFlags fit;
+  MetricsFlags metrics_flags{.port = 8002};
   bool no_promote = false;
   bool no_publish = false;
   CommandLine cl(
@@ -81,6 +83,7 @@ int RunTrain(const Args& args) {
   cl.AddSwitch("no-promote", "store the version but keep the current one", &no_promote);
   cl.AddSwitch("no-publish", "do not send the version to the models topic", &no_publish);
   AddReplayTopicFlags(&cl, &options.topic, &options.dlq_topic, &options.models_topic);
+  AddMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "Exit codes: 0 a new version was stored; 1 runtime failure (Kafka, state, no labeled\n"
@@ -94,15 +97,25 @@ int RunTrain(const Args& args) {
   options.promote = !no_promote;
   options.publish = !no_publish;
 
+  auto server = StartMetrics(metrics_flags, "train", /*required=*/false);
+  if (!server.ok()) return ReportFailure("train", server.status());
+  monitoring::ReplayMetrics replay_metrics((*server)->registry());
+  monitoring::TrainingMetrics training_metrics((*server)->registry());
+
   InstallShutdownHandlers();
   options.should_stop = ShutdownRequested;
   ProgressLine progress;
   auto report =
       training::RunTrainJob(ResolveKafka(kafka), options, [&](const training::TrainProgress& p) {
+        RecordReplayProgress(p, &replay_metrics);
         if (progress.Due()) progress.Update(DescribeTrainProgress(p));
       });
   progress.Finish();
   if (!report.ok()) return ReportFailure("train", report.status());
+  const uint64_t read = report->replay.stored + report->replay.dead_lettered;
+  replay_metrics.Update(read, read, report->replay.seconds);
+  RecordFit(report->manifest.version, report->evaluation, report->fit_summary.seconds,
+            report->fit_summary.best_rounds, &training_metrics);
   PrintReport(*report);
   return 0;
 }

@@ -44,8 +44,23 @@ void AddReplayTopicFlags(CommandLine* cl, std::string* topic, std::string* dlq_t
     cl->AddString("dlq-topic", 0, "TOPIC", "dead-letter topic (default titanic-events-dlq)",
                   dlq_topic);
   }
-  cl->AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)",
-                models_topic);
+  cl->AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)", models_topic);
+}
+
+void RecordReplayProgress(const training::TrainProgress& progress,
+                          monitoring::ReplayMetrics* metrics) {
+  if (progress.phase != training::TrainProgress::Phase::kReplay) return;
+  metrics->Update(progress.replay.records, progress.replay.total, progress.replay.seconds);
+}
+
+void RecordFit(int version, const training::Evaluation& evaluation, double fit_seconds, int rounds,
+               monitoring::TrainingMetrics* metrics) {
+  metrics->model_version.Set(version);
+  metrics->accuracy.Set(evaluation.accuracy);
+  metrics->roc_auc.Set(evaluation.roc_auc);
+  metrics->log_loss.Set(evaluation.log_loss);
+  metrics->fit_seconds.Set(fit_seconds);
+  metrics->rounds.Set(rounds);
 }
 
 std::string DescribeTrainProgress(const training::TrainProgress& p) {

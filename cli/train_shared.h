@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
-
-#include "cli/command_line.h"
 #include <string>
 
+#include "cli/command_line.h"
+#include "monitoring/job_metrics.h"
 #include "training/train_job.h"
 
 namespace kappa::cli {
@@ -32,6 +32,13 @@ void AddFitFlags(CommandLine* cl, FitFlags* flags);
 // published.
 void AddReplayTopicFlags(CommandLine* cl, std::string* topic, std::string* dlq_topic,
                          std::string* models_topic);
+
+// The replay's metrics from a progress report.
+void RecordReplayProgress(const training::TrainProgress& progress,
+                          monitoring::ReplayMetrics* metrics);
+// The last fit's metrics.
+void RecordFit(int version, const training::Evaluation& evaluation, double fit_seconds, int rounds,
+               monitoring::TrainingMetrics* metrics);
 
 // "replay 1,200 / 3,000 events (40%) ..." or "fit round 12 / 300 ...".
 std::string DescribeTrainProgress(const training::TrainProgress& progress);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -20,6 +21,16 @@ namespace kappa::inference {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// kappa_model_* for `model` (a metric missing from its manifest reads NaN).
+void SetModelMetrics(const Model& model, monitoring::ScoringMetrics* metrics) {
+  const auto& m = model.manifest().metrics;
+  const auto get = [&](const char* key) {
+    const auto it = m.find(key);
+    return it != m.end() ? it->second : std::numeric_limits<double>::quiet_NaN();
+  };
+  metrics->SetModel(model.version(), get("accuracy"), get("roc_auc"), get("log_loss"));
+}
 
 // Consecutive aborted transactions after which the run gives up (the cause,
 // e.g. a missing alerts topic, is not going away by itself).
@@ -293,7 +304,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     }
   }
   KAPPA_RETURN_IF_ERROR((*consumer)->Subscribe({options_.events_topic}));
-  metrics_->model_version.Set(model->version());
+  SetModelMetrics(*model, metrics_);
 
   stream::DeadLetterWriter dlq(producer->get(), options_.dlq_topic, "infer");
   BatchScorer scorer({.threshold = options_.threshold, .lanes = options_.scoring_threads});
@@ -320,7 +331,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         spdlog::info("hot reload: model v{} -> v{} ({})", model->version(), (*fresh)->version(),
                      (*fresh)->manifest().feature_set);
         model = std::move(fresh).value();
-        metrics_->model_version.Set(model->version());
+        SetModelMetrics(*model, metrics_);
         metrics_->reloads.Increment();
         ++summary.reloads;
       }

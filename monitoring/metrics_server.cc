@@ -7,6 +7,8 @@
 #include <exception>
 #include <string>
 
+#include "monitoring/process_metrics.h"
+
 namespace kappa::monitoring {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerOptions& options) {
@@ -16,6 +18,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerO
   }
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->registry_ = std::make_shared<prometheus::Registry>();
+  server->process_ = std::make_shared<ProcessCollector>(options.command);
   if (options.port != 0) {
     const std::string address = options.bind_address + ":" + std::to_string(options.port);
     try {
@@ -25,6 +28,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerO
       return Status::IoError("cannot serve metrics on " + address + ": " + e.what());
     }
     server->exposer_->RegisterCollectable(server->registry_);
+    server->exposer_->RegisterCollectable(server->process_);
     const auto ports = server->exposer_->GetListeningPorts();
     server->port_ = ports.empty() ? options.port : ports.front();
   }
@@ -34,7 +38,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerO
 MetricsServer::~MetricsServer() = default;
 
 std::string MetricsServer::Scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  auto families = registry_->Collect();
+  for (auto& f : process_->Collect()) families.push_back(std::move(f));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace kappa::monitoring

@@ -1,5 +1,6 @@
 // MetricsServer: one prometheus-cpp registry per process and, optionally, the
-// HTTP endpoint that serves it at /metrics.
+// HTTP endpoint that serves it at /metrics, together with the process
+// metrics of process_metrics.h.
 //
 // Components register their metric families on registry() once at start-up
 // and keep references (prometheus-cpp metrics are thread-safe to update).
@@ -16,6 +17,7 @@
 namespace prometheus {
 class Registry;
 class Exposer;
+class Collectable;
 }  // namespace prometheus
 
 namespace kappa::monitoring {
@@ -23,6 +25,7 @@ namespace kappa::monitoring {
 struct MetricsServerOptions {
   std::string bind_address = "0.0.0.0";  // address of the /metrics endpoint
   int port = 0;                          // 0 = do not serve
+  std::string command = "kappa";         // kappa_build_info{command}
 };
 
 class MetricsServer {
@@ -36,12 +39,14 @@ class MetricsServer {
   // The bound port (the real one when options.port was ephemeral), 0 if none.
   int port() const { return port_; }
 
-  // The exposition text of registry(), as /metrics would serve it.
+  // The exposition text of registry() and the process metrics, as /metrics
+  // serves it.
   std::string Scrape() const;
 
  private:
   MetricsServer() = default;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
 };

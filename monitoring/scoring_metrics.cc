@@ -44,6 +44,21 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                         .Help("Version of the model scoring now (0: none)")
                         .Register(r)
                         .Add({})),
+      model_accuracy(prometheus::BuildGauge()
+                         .Name("kappa_model_accuracy")
+                         .Help("Validation accuracy of the model scoring now")
+                         .Register(r)
+                         .Add({})),
+      model_roc_auc(prometheus::BuildGauge()
+                        .Name("kappa_model_roc_auc")
+                        .Help("Validation ROC AUC of the model scoring now")
+                        .Register(r)
+                        .Add({})),
+      model_log_loss(prometheus::BuildGauge()
+                         .Name("kappa_model_log_loss")
+                         .Help("Validation log loss of the model scoring now")
+                         .Register(r)
+                         .Add({})),
       batch_size(prometheus::BuildHistogram()
                      .Name("kappa_batch_size")
                      .Help("Events per scored batch")
@@ -70,6 +85,13 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                         .Help("Records between the group's committed offset and the end of the "
                               "partition, per partition this instance reads")
                         .Register(r)) {}
+
+void ScoringMetrics::SetModel(int version, double accuracy, double roc_auc, double log_loss) {
+  model_version.Set(version);
+  model_accuracy.Set(accuracy);
+  model_roc_auc.Set(roc_auc);
+  model_log_loss.Set(log_loss);
+}
 
 void ScoringMetrics::RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived) {
   latency.Observe(seconds);

@@ -7,6 +7,8 @@
 // New metrics use the kappa_ prefix:
 //   kappa_dead_lettered_total     counter  events sent to the DLQ
 //   kappa_model_version           gauge    version of the model scoring now
+//   kappa_model_accuracy, kappa_model_roc_auc, kappa_model_log_loss
+//                                 gauges   its validation metrics (manifest)
 //   kappa_batch_size              histogram  events per scored batch
 //   kappa_model_reloads_total     counter  model versions swapped in live
 //   kappa_model_reload_failures_total  counter  versions refused (verification failed)
@@ -46,10 +48,16 @@ struct ScoringMetrics {
   prometheus::Gauge& survival_rate;
   prometheus::Counter& dead_lettered;
   prometheus::Gauge& model_version;
+  prometheus::Gauge& model_accuracy;
+  prometheus::Gauge& model_roc_auc;
+  prometheus::Gauge& model_log_loss;
   prometheus::Histogram& batch_size;
   prometheus::Counter& reloads;
   prometheus::Counter& reload_failures;
   prometheus::Counter& transactions_aborted;
+
+  // The model scoring now: its version and validation metrics.
+  void SetModel(int version, double accuracy, double roc_auc, double log_loss);
 
   // Counts a scored batch and updates survival_rate.
   void RecordBatch(double seconds, uint64_t events, uint64_t predicted_survived);

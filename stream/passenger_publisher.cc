@@ -60,7 +60,7 @@ PublishSummary PublishPassengers(Producer* producer, PassengerSource* source,
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   auto progress = [&](uint64_t sent) {
     return PublishProgress{sent, stats.acknowledged.load() - acked0, stats.failed.load() - failed0,
-                           elapsed()};
+                           source->bad_rows(), elapsed()};
   };
 
   Pacer pacer(options.rate);

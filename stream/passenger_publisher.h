@@ -46,6 +46,7 @@ struct PublishProgress {
   uint64_t sent = 0;
   uint64_t acknowledged = 0;
   uint64_t failed = 0;
+  uint64_t bad_rows = 0;  // skipped by the source so far
   double seconds = 0;
 };
 

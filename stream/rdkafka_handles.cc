@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "monitoring/process_metrics.h"
+
 namespace kappa::stream {
 
 KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProperty> defaults) {
@@ -47,9 +49,11 @@ void ErrorToSpdlog(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     std::array<char, 512> buf{};
     const auto fatal = rd_kafka_fatal_error(rk, buf.data(), buf.size());
+    monitoring::CountKafkaError(rd_kafka_err2name(fatal));
     spdlog::error("kafka fatal error ({}): {}", rd_kafka_err2name(fatal), buf.data());
     return;
   }
+  monitoring::CountKafkaError(rd_kafka_err2name(code));
   spdlog::warn("kafka: {} ({})", reason, rd_kafka_err2name(code));
 }
 

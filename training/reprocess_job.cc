@@ -105,6 +105,7 @@ void Describe(const inference::Model& model, std::span<const float> probabilitie
               std::span<const float> labels, ModelComparison* out) {
   out->version = model.version();
   out->feature_set = model.manifest().feature_set;
+  out->rounds = model.manifest().boosted_rounds;
   out->feature_importance = model.manifest().feature_importance;
   out->evaluation = Evaluate(probabilities, labels);
 }
@@ -192,6 +193,7 @@ Status Rescore(const state::EventStore& store, const ReprocessOptions& options,
     }
     report->history += events.size();
     progress.rescored = report->history;
+    progress.written = report->written;
     if (on_progress) on_progress(progress);
     events.clear();
     sources.clear();

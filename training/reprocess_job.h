@@ -72,6 +72,7 @@ struct ReprocessProgress {
   enum class Phase { kReplay, kRescore } phase = Phase::kReplay;
   TrainProgress train;    // kReplay: replay, then fit
   uint64_t rescored = 0;  // kRescore
+  uint64_t written = 0;   // predictions sent by this call so far
   uint64_t total = 0;
 };
 
@@ -79,6 +80,7 @@ struct ReprocessProgress {
 struct ModelComparison {
   int version = 0;
   std::string feature_set;
+  int rounds = 0;         // boosting rounds of its booster
   Evaluation evaluation;  // on the reprocess state's validation split
   std::vector<std::pair<std::string, double>> feature_importance;  // from its manifest
   uint64_t predicted_survived = 0;                                 // over all of history

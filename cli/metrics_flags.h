@@ -1,0 +1,33 @@
+// --metrics-port and --metrics-bind, shared by every long-running command,
+// and starting the /metrics endpoint they describe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cli/command_line.h"
+#include "common/status.h"
+#include "monitoring/metrics_server.h"
+
+namespace kappa::cli {
+
+// Default ports: infer and demo 8000 (the seed's), produce 8001, train 8002,
+// reprocess 8003, so that they can run side by side on one machine.
+struct MetricsFlags {
+  int64_t port = 0;
+  std::string bind = "0.0.0.0";
+};
+
+// Registers both flags; `flags->port` holds the command's default.
+void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags);
+
+// Starts the endpoint for `command` (kappa_build_info{command}). When
+// `required` (infer: the endpoint is part of its service), a port that
+// cannot be bound is an error; otherwise the job warns and runs without
+// the endpoint (its metrics are still collected).
+Result<std::unique_ptr<monitoring::MetricsServer>> StartMetrics(const MetricsFlags& flags,
+                                                                const std::string& command,
+                                                                bool required);
+
+}  // namespace kappa::cli
