@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/shutdown.h"
+
 namespace kappa::cli {
 
 void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags) {
@@ -11,6 +13,21 @@ void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags) {
              &flags->port, 0, 65535);
   cl->AddString("metrics-bind", 0, "ADDRESS", "address of the metrics endpoint (default 0.0.0.0)",
                 &flags->bind);
+}
+
+void AddJobMetricsFlags(CommandLine* cl, MetricsFlags* flags) {
+  AddMetricsFlags(cl, flags);
+  cl->AddInt("metrics-linger", 0, "SECONDS",
+             "keep serving /metrics this long after the job ends, for a last scrape\n"
+             "(default 0)",
+             &flags->linger_s, 0, 3600);
+}
+
+void LingerForScrapes(const MetricsFlags& flags, const monitoring::MetricsServer& server) {
+  if (flags.linger_s <= 0 || server.port() == 0) return;
+  spdlog::info("serving the final metrics for {} s (--metrics-linger; Ctrl-C ends it)",
+               flags.linger_s);
+  WaitForShutdown(std::chrono::seconds(flags.linger_s));
 }
 
 Result<std::unique_ptr<monitoring::MetricsServer>> StartMetrics(const MetricsFlags& flags,

@@ -17,10 +17,16 @@ namespace kappa::cli {
 struct MetricsFlags {
   int64_t port = 0;
   std::string bind = "0.0.0.0";
+  int64_t linger_s = 0;  // jobs: keep serving this long after the end
 };
 
 // Registers both flags; `flags->port` holds the command's default.
 void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags);
+// For jobs that end (train, reprocess): also --metrics-linger SECONDS, so
+// that Prometheus, scraping every few seconds, sees the final values.
+void AddJobMetricsFlags(CommandLine* cl, MetricsFlags* flags);
+// Waits flags.linger_s (or until Ctrl-C) when the endpoint is served.
+void LingerForScrapes(const MetricsFlags& flags, const monitoring::MetricsServer& server);
 
 // Starts the endpoint for `command` (kappa_build_info{command}). When
 // `required` (infer: the endpoint is part of its service), a port that

@@ -175,7 +175,7 @@ int RunReprocess(const Args& args) {
                });
   AddFitFlags(&cl, &fit);
   AddReplayTopicFlags(&cl, &options.topic, nullptr, &options.models_topic);
-  AddMetricsFlags(&cl, &metrics_flags);
+  AddJobMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "The report goes to stdout; its last line, summary: key=value ..., is for scripts.\n"
@@ -222,6 +222,8 @@ int RunReprocess(const Args& args) {
   RecordFit(report->new_model.version, report->new_model.evaluation,
             report->fit_seconds.value_or(0), report->new_model.rounds, &training_metrics);
   PrintReport(*report);
+  std::fflush(stdout);
+  LingerForScrapes(metrics_flags, **server);
   return 0;
 }
 

@@ -83,7 +83,7 @@ int RunTrain(const Args& args) {
   cl.AddSwitch("no-promote", "store the version but keep the current one", &no_promote);
   cl.AddSwitch("no-publish", "do not send the version to the models topic", &no_publish);
   AddReplayTopicFlags(&cl, &options.topic, &options.dlq_topic, &options.models_topic);
-  AddMetricsFlags(&cl, &metrics_flags);
+  AddJobMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka);
   cl.AddEpilog(
       "Exit codes: 0 a new version was stored; 1 runtime failure (Kafka, state, no labeled\n"
@@ -117,6 +117,8 @@ int RunTrain(const Args& args) {
   RecordFit(report->manifest.version, report->evaluation, report->fit_summary.seconds,
             report->fit_summary.best_rounds, &training_metrics);
   PrintReport(*report);
+  std::fflush(stdout);
+  LingerForScrapes(metrics_flags, **server);
   return 0;
 }
 

@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include "stream/passenger_generator.h"
+#include "stream/passenger_publisher.h"
 #include "tests/support/broker_fixture.h"
 #include "tests/support/http.h"
 #include "tests/support/subprocess.h"
@@ -76,6 +78,42 @@ TEST_F(MetricsTest, ProduceServesItsCountsAndProcessHealth) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(m["process_start_time_seconds"], now, 30);
   EXPECT_EQ(produce.Wait(std::chrono::seconds(30)), 0) << produce.Stderr();
+}
+
+TEST_F(MetricsTest, TrainServesItsReplayAndFitUntilTheLingerEnds) {
+  auto producer = MakeProducer();
+  auto source = stream::MakeGeneratorSource({.seed = 3});
+  ASSERT_EQ(stream::PublishPassengers(producer.get(), source.get(), {.rate = 0, .count = 1000},
+                                      [] { return false; })
+                .acknowledged,
+            1000u);
+  const int port = testing::FreeLoopbackPort();
+  testing::BackgroundProcess train(
+      {testing::KappaBinary(), "train", "-b", bootstrap(), "--state-dir", dir_.File("state"),
+       "--models-dir", dir_.File("models"), "--no-publish", "--rounds", "30", "--metrics-port",
+       std::to_string(port), "--metrics-bind", "127.0.0.1", "--metrics-linger", "60"},
+      dir_.File("train"));
+  std::map<std::string, double> m;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        m = Scrape(port);
+        return m["kappa_training_model_version"] == 1;
+      },
+      std::chrono::seconds(60)))
+      << train.Stderr();
+  EXPECT_EQ(m["kappa_replay_records_total"], 1000);
+  EXPECT_EQ(m["kappa_replay_target_records"], 1000);
+  EXPECT_EQ(m["kappa_replay_progress_ratio"], 1);
+  EXPECT_GT(m["kappa_training_accuracy"], 0.6);
+  EXPECT_GT(m["kappa_training_roc_auc"], 0.6);
+  EXPECT_GT(m["kappa_training_log_loss"], 0);
+  EXPECT_GE(m["kappa_training_rounds"], 1);
+  EXPECT_LE(m["kappa_training_rounds"], 30);
+  EXPECT_EQ(m["kappa_build_info{command=\"train\",version=\"" KAPPA_VERSION "\"}"], 1);
+  // Still serving: the linger. Ctrl-C ends it at once, successfully.
+  EXPECT_FALSE(train.Wait(std::chrono::seconds(0)).has_value());
+  train.Signal(SIGINT);
+  EXPECT_EQ(train.Wait(std::chrono::seconds(10)), 0) << train.Stderr();
 }
 
 TEST_F(MetricsTest, KafkaClientErrorsAreCountedByName) {
