@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "cli/metrics_flags.h"
+#include "cli/wait_for_model.h"
 #include "common/shutdown.h"
 #include "inference/live_scorer.h"
 #include "inference/model_registry.h"
@@ -21,28 +22,6 @@
 
 namespace kappa::cli {
 namespace {
-
-// The current model of the registry, else the current one announced on the
-// models topic; waits (saying so) while there is none.
-Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
-                                                       inference::ModelWatcher* watcher) {
-  auto last_notice = std::chrono::steady_clock::time_point{};
-  for (;;) {
-    auto current = registry.Current();
-    if (!current.ok()) return current.status();
-    if (*current) return registry.Load(**current);
-    auto announced = watcher->PollNewCurrent(std::chrono::milliseconds(0), "");
-    if (!announced.ok()) return announced.status();
-    if (*announced) return std::move(announced).value();
-    if (std::chrono::steady_clock::now() - last_notice > std::chrono::seconds(10)) {
-      last_notice = std::chrono::steady_clock::now();
-      spdlog::info("no model in {} yet; waiting for `kappa train` to publish one", registry.dir());
-    }
-    if (WaitForShutdown(std::chrono::seconds(1))) {
-      return Status::Cancelled("stopped before a model was available");
-    }
-  }
-}
 
 std::string HostName() {
   std::array<char, 256> name{};
@@ -156,7 +135,7 @@ int RunInfer(const Args& args) {
   if (!registry.ok()) return ReportFailure("infer", registry.status());
   auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic);
   if (!watcher.ok()) return ReportFailure("infer", watcher.status());
-  auto model = WaitForModel(**registry, watcher->get());
+  auto model = WaitForModel(**registry, watcher->get(), ShutdownRequested);
   if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
     spdlog::info("{}", model.status().message());  // a clean stop, not a failure
     return 0;

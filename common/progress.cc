@@ -32,6 +32,21 @@ void ProgressLine::Finish() {
   drawn_ = false;
 }
 
+ProgressBlock::ProgressBlock() : enabled_(isatty(STDERR_FILENO) == 1) {}
+
+void ProgressBlock::Update(const std::vector<std::string>& lines) {
+  if (!enabled_) return;
+  std::string out;
+  // Up to the first line drawn last time, then each line cleared and
+  // rewritten; \x1b[J clears what a longer previous block left below.
+  if (drawn_ > 0) out += "\r\x1b[" + std::to_string(drawn_) + "A";
+  for (const auto& line : lines) out += "\r" + line + "\x1b[K\n";
+  out += "\x1b[J";
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+  drawn_ = lines.size();
+}
+
 std::string FormatCount(double value) {
   const auto n = static_cast<long long>(std::llround(value));
   std::string digits = std::to_string(n < 0 ? -n : n);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace kappa {
 
@@ -28,6 +29,21 @@ class ProgressLine {
   bool drawn_ = false;
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point last_{};
+};
+
+// ProgressBlock: several lines redrawn in place on a terminal (stderr), for
+// a live view; when stderr is not a TTY it draws nothing. Finish() leaves
+// the last drawing on screen. Not thread-safe: one owner thread.
+class ProgressBlock {
+ public:
+  ProgressBlock();
+  bool enabled() const { return enabled_; }
+  void Update(const std::vector<std::string>& lines);
+  void Finish() { drawn_ = 0; }
+
+ private:
+  bool enabled_;
+  size_t drawn_ = 0;
 };
 
 // Formats a rate with thousands separators: 12345.6 -> "12,346".

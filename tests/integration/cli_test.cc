@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <vector>
 
 #include "stream/csv_reader.h"
 #include "stream/event_codec.h"
+#include "tests/support/http.h"
 #include "tests/support/subprocess.h"
 
 namespace kappa {
@@ -256,21 +258,79 @@ TEST(CliTest, ProduceReportsUndeliveredEventsAndExitsOne) {
   EXPECT_NE(Lines(r.err).back().find("5 event(s) not delivered"), std::string::npos) << r.err;
 }
 
-TEST(CliTest, DemoRunsForItsDurationAndConsumesEverythingItProduces) {
-  const auto r = RunProcess({KappaBinary(), "demo", "--duration", "4", "--rate", "200"}, "",
-                            std::chrono::seconds(60));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  // "produced N  consumed M (R/s)  valid V  DLQ 0  survived P% of labeled"
-  std::istringstream in(r.out);
-  std::string word, produced, consumed, rate, valid;
-  in >> word >> produced >> word >> consumed >> rate >> word >> valid;
-  std::erase(produced, ',');
-  std::erase(consumed, ',');
-  std::erase(valid, ',');
-  EXPECT_GT(std::stoi(produced), 300) << r.out;
-  EXPECT_EQ(consumed, produced) << "the demo drains before its summary: " << r.out;
-  EXPECT_EQ(valid, produced) << r.out;
-  EXPECT_NE(r.out.find("DLQ 0"), std::string::npos) << r.out;
+// The number after `"key":` in a JSON text (-1 when absent).
+double JsonNumber(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\":(-?[0-9.eE+-]+)"))) return -1;
+  return std::stod(m[1].str());
+}
+
+// The text of the element with id `id` in an HTML dump.
+std::string ElementText(const std::string& html, const std::string& id) {
+  std::smatch m;
+  if (!std::regex_search(html, m, std::regex("id=\"" + id + "\"[^>]*>([^<]*)<"))) return "";
+  return m[1].str();
+}
+
+TEST(CliTest, DemoTrainsScoresRetrainsAndItsStatusPageShowsWhatMetricsSay) {
+  TempDir dir;
+  const int port = testing::FreeLoopbackPort();
+  BackgroundProcess demo(
+      {KappaBinary(), "demo", "--duration", "30", "--rate", "100", "--retrain-every", "4",
+       "--metrics-port", std::to_string(port), "--metrics-bind", "127.0.0.1"},
+      dir.File("demo"));
+  // A first model, trained by replay, scoring live.
+  std::string status;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        status = testing::HttpGet(port, "/status.json").body;
+        return JsonNumber(status, "model_version") >= 1 && JsonNumber(status, "scored") > 0 &&
+               JsonNumber(status, "alerts") > 0;
+      },
+      std::chrono::seconds(40)))
+      << status << demo.Stderr();
+
+  // The page in a real browser (headless Chromium runs its script), between
+  // two scrapes of /metrics: its numbers lie between them.
+  const auto scored = [&] {
+    return testing::ParseExposition(
+        testing::HttpGet(port, "/metrics").body)["transactions_processed_total"];
+  };
+  const double before = scored();
+  const auto chromium = RunProcess(
+      {"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
+       "--dump-dom", "http://127.0.0.1:" + std::to_string(port) + "/"},
+      "", std::chrono::seconds(60));
+  const double after = scored();
+  ASSERT_EQ(chromium.exit_code, 0) << chromium.err;
+  const std::string& dom = chromium.out;
+  EXPECT_NE(dom.find("data-loaded=\"1\""), std::string::npos) << "the page never loaded its data";
+  const double page_scored = std::stod("0" + ElementText(dom, "scored"));
+  EXPECT_GE(page_scored, before) << dom;
+  EXPECT_LE(page_scored, after) << dom;
+  EXPECT_GT(page_scored, 0);
+  EXPECT_EQ(ElementText(dom, "model_version").substr(0, 1), "v") << dom;
+  EXPECT_NE(dom.find("<td>v1</td>"), std::string::npos) << "the model table lists v1: " << dom;
+  EXPECT_NE(dom.find("id=\"alerts_table\"><tr>"), std::string::npos) << "latest alerts: " << dom;
+  EXPECT_NE(dom.find("<polyline"), std::string::npos) << "charts drawn: " << dom;
+
+  // The page's other routes and a method it does not serve.
+  EXPECT_EQ(testing::HttpGet(port, "/nothing-here").status, 404);
+
+  ASSERT_EQ(demo.Wait(std::chrono::seconds(60)), 0) << demo.Stderr();
+  // produced=N scored=N alerts=N dead_lettered=N models=N model_version=N seconds=S
+  std::smatch m;
+  const std::string out = demo.Stdout();
+  ASSERT_TRUE(std::regex_search(
+      out, m,
+      std::regex(
+          R"(produced=(\d+) scored=(\d+) alerts=(\d+) dead_lettered=0 models=(\d+) model_version=(\d+))")))
+      << out;
+  EXPECT_GT(std::stoi(m[1]), 1000);
+  EXPECT_EQ(m[2], m[1]) << "every event produced was scored before the summary";
+  EXPECT_GT(std::stoi(m[3]), 0);
+  EXPECT_GE(std::stoi(m[4]), 3) << "retrained every 4 s";
+  EXPECT_GE(std::stoi(m[5]), 2) << "a retrained version was hot-reloaded";
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+// WaitForModel: what `kappa infer` and `kappa demo` score with first.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "common/status.h"
+#include "inference/model.h"
+#include "inference/model_registry.h"
+#include "inference/model_watcher.h"
+
+namespace kappa::cli {
+
+// The current model of the registry, else the current one announced on the
+// models topic; waits (saying so every 10 s) while there is none. Cancelled
+// when should_stop() turns true first.
+Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
+                                                       inference::ModelWatcher* watcher,
+                                                       const std::function<bool()>& should_stop);
+
+}  // namespace kappa::cli
