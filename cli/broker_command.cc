@@ -1,7 +1,9 @@
 // `kappa broker`: the embedded broker as a standalone process.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -16,9 +18,10 @@ namespace kappa::cli {
 int RunBroker(const Args& args) {
   int64_t partitions = 3;
   int64_t broker_count = 1;
+  int64_t wait_s = 0;
   std::string address_file = DefaultBrokerAddressFile();
   CommandLine cl(
-      "kappa broker", "[options]",
+      "kappa broker", "[address] [options]",
       "Runs an embedded Kafka broker (librdkafka's mock cluster) until Ctrl-C or SIGTERM.\n"
       "It speaks the real Kafka protocol on a loopback port, so any Kafka client (kcat,\n"
       "the other kappa commands) can use it. It is IN-MEMORY: everything is lost when it\n"
@@ -28,7 +31,9 @@ int RunBroker(const Args& args) {
       "and titanic-predictions.<set> for each feature set with --partitions partitions, and\n"
       "titanic-models with one; other topics are created on first use, with 4 partitions.\n"
       "Prints the bootstrap address on stdout and writes it to the address file, where\n"
-      "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.");
+      "the other kappa commands find it when neither -b nor KAFKA_BROKERS is set.\n\n"
+      "`kappa broker address` prints the address of the running broker (from the\n"
+      "address file) and exits: 1 when none is running (after --wait seconds).");
   cl.AddInt("partitions", 'p', "N",
             "partitions of the events, alerts, DLQ, progress and predictions topics\n(default 3)",
             &partitions, 1, 1000);
@@ -36,13 +41,35 @@ int RunBroker(const Args& args) {
   cl.AddString("address-file", 0, "PATH",
                "where to write the address (default " + DefaultBrokerAddressFile() + ")",
                &address_file);
+  cl.AddInt("wait", 0, "SECONDS", "with address: wait this long for a broker to start (default 0)",
+            &wait_s, 0, 3600);
+  cl.AllowPositionals("address");
   cl.AddEpilog(
       "Example:\n  kappa broker &\n  kappa produce --count 1000\n"
-      "  kcat -b \"$(head -1 " +
-      DefaultBrokerAddressFile() + ")\" -C -t titanic-events -e");
+      "  kcat -b \"$(kappa broker address)\" -C -t titanic-events -e");
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("broker", help.status());
   if (*help) return 0;
+  if (!cl.positionals().empty()) {
+    if (cl.positionals().size() != 1 || cl.positionals()[0] != "address") {
+      return ReportFailure("broker",
+                           Status::InvalidArgument("unexpected argument '" + cl.positionals()[0] +
+                                                   "' (the only one is: address)"));
+    }
+    auto address = ReadBrokerAddressFile(address_file);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    while (!address && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      address = ReadBrokerAddressFile(address_file);
+    }
+    if (!address) {
+      return ReportFailure("broker", Status::NotFound("no embedded broker is running (no live "
+                                                      "broker in " +
+                                                      address_file + ")"));
+    }
+    std::printf("%s\n", address->c_str());
+    return 0;
+  }
 
   InstallShutdownHandlers();
   stream::EmbeddedBrokerOptions options;
