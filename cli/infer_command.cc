@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "cli/metrics_flags.h"
+#include "cli/model_key_flags.h"
 #include "common/shutdown.h"
 #include "inference/live_scorer.h"
 #include "inference/model_registry.h"
@@ -23,15 +24,20 @@ namespace kappa::cli {
 namespace {
 
 // The current model of the registry, else the current one announced on the
-// models topic; waits (saying so) while there is none.
+// models topic; waits (saying so) while there is none. Announcements refused
+// meanwhile are counted in kappa_model_reload_failures_total, as the scorer
+// counts them later.
 Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
-                                                       inference::ModelWatcher* watcher) {
+                                                       inference::ModelWatcher* watcher,
+                                                       monitoring::ScoringMetrics* metrics) {
   auto last_notice = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto current = registry.Current();
     if (!current.ok()) return current.status();
     if (*current) return registry.Load(**current);
+    const uint64_t refused_before = watcher->refused();
     auto announced = watcher->PollNewCurrent(std::chrono::milliseconds(0), "");
+    metrics->reload_failures.Increment(static_cast<double>(watcher->refused() - refused_before));
     if (!announced.ok()) return announced.status();
     if (*announced) return std::move(announced).value();
     if (std::chrono::steady_clock::now() - last_notice > std::chrono::seconds(10)) {
@@ -61,6 +67,7 @@ int RunInfer(const Args& args) {
   std::string models_dir = "./models";
   std::string models_topic{stream::kModelsTopic};
   MetricsFlags metrics_flags{.port = 8000};
+  ModelKeyFlags key_flags;
   int64_t batch = 0;  // not given: the mode's default, below
   // Two lanes use both cores of a small machine; more rarely pay, since
   // librdkafka's own threads and the alerts need CPU too.
@@ -80,10 +87,13 @@ int RunInfer(const Args& args) {
       "the models topic), waiting and saying so while there is none. New versions made\n"
       "current (train, models promote/rollback) arrive on the models topic and are\n"
       "verified and swapped in between two batches, without stopping; a version that\n"
-      "fails verification is refused and the old one keeps serving.\n"
+      "fails verification is refused and the old one keeps serving. With a model key\n"
+      "(--model-key-file), only versions signed with it are accepted, from the models\n"
+      "directory and from the models topic.\n"
       "Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in flight,\n"
       "commits and exits; a second Ctrl-C exits at once.");
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
+  AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
                &options.until_end);
@@ -148,15 +158,18 @@ int RunInfer(const Args& args) {
     options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();
   }
 
+  auto key = LoadModelKey(key_flags);
+  if (!key.ok()) return ReportFailure("infer", key.status());
+
   InstallShutdownHandlers();
   auto server = StartMetrics(metrics_flags, "infer", /*required=*/true);
   if (!server.ok()) return ReportFailure("infer", server.status());
   monitoring::ScoringMetrics metrics((*server)->registry());
-  auto registry = inference::ModelRegistry::Open(models_dir);
+  auto registry = inference::ModelRegistry::Open(models_dir, *key);
   if (!registry.ok()) return ReportFailure("infer", registry.status());
-  auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic);
+  auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic, *key);
   if (!watcher.ok()) return ReportFailure("infer", watcher.status());
-  auto model = WaitForModel(**registry, watcher->get());
+  auto model = WaitForModel(**registry, watcher->get(), &metrics);
   if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
     spdlog::info("{}", model.status().message());  // a clean stop, not a failure
     return 0;
