@@ -305,12 +305,13 @@ int RunDemo(const Args& args) {
       infer_error = registry.status();
       return;
     }
-    auto watcher = inference::ModelWatcher::Start(client, std::string(stream::kModelsTopic));
+    auto watcher = inference::ModelWatcher::Start(client, std::string(stream::kModelsTopic),
+                                                  std::nullopt);  // local: unsigned
     if (!watcher.ok()) {
       infer_error = watcher.status();
       return;
     }
-    auto model = WaitForModel(**registry, watcher->get(), should_stop);
+    auto model = WaitForModel(**registry, watcher->get(), should_stop, &scoring_metrics);
     if (!model.ok()) {
       if (model.status().code() != StatusCode::kCancelled) infer_error = model.status();
       return;

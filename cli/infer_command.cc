@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "cli/metrics_flags.h"
+#include "cli/model_key_flags.h"
 #include "cli/wait_for_model.h"
 #include "common/shutdown.h"
 #include "inference/live_scorer.h"
@@ -40,6 +41,7 @@ int RunInfer(const Args& args) {
   std::string models_dir = "./models";
   std::string models_topic{stream::kModelsTopic};
   MetricsFlags metrics_flags{.port = 8000};
+  ModelKeyFlags key_flags;
   int64_t batch = 0;  // not given: the mode's default, below
   // Two lanes use both cores of a small machine; more rarely pay, since
   // librdkafka's own threads and the alerts need CPU too.
@@ -59,10 +61,13 @@ int RunInfer(const Args& args) {
       "the models topic), waiting and saying so while there is none. New versions made\n"
       "current (train, models promote/rollback) arrive on the models topic and are\n"
       "verified and swapped in between two batches, without stopping; a version that\n"
-      "fails verification is refused and the old one keeps serving.\n"
+      "fails verification is refused and the old one keeps serving. With a model key\n"
+      "(--model-key-file), only versions signed with it are accepted, from the models\n"
+      "directory and from the models topic.\n"
       "Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in flight,\n"
       "commits and exits; a second Ctrl-C exits at once.");
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
+  AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",
                &options.until_end);
@@ -127,15 +132,18 @@ int RunInfer(const Args& args) {
     options.transactional_id = "kappa-infer-" + options.group_id + "-" + HostName();
   }
 
+  auto key = LoadModelKey(key_flags);
+  if (!key.ok()) return ReportFailure("infer", key.status());
+
   InstallShutdownHandlers();
   auto server = StartMetrics(metrics_flags, "infer", /*required=*/true);
   if (!server.ok()) return ReportFailure("infer", server.status());
   monitoring::ScoringMetrics metrics((*server)->registry());
-  auto registry = inference::ModelRegistry::Open(models_dir);
+  auto registry = inference::ModelRegistry::Open(models_dir, *key);
   if (!registry.ok()) return ReportFailure("infer", registry.status());
-  auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic);
+  auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic, *key);
   if (!watcher.ok()) return ReportFailure("infer", watcher.status());
-  auto model = WaitForModel(**registry, watcher->get(), ShutdownRequested);
+  auto model = WaitForModel(**registry, watcher->get(), ShutdownRequested, &metrics);
   if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
     spdlog::info("{}", model.status().message());  // a clean stop, not a failure
     return 0;

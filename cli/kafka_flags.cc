@@ -1,7 +1,9 @@
 #include "cli/kafka_flags.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +36,48 @@ void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags) {
                   flags->properties.push_back(std::move(p).value());
                   return Status::Ok();
                 });
+  cl->AddOption("kafka-config", 0, "FILE",
+                "librdkafka properties from FILE, one key=value per line (#\n"
+                "comments), applied where the flag stands among the -X; keeps\n"
+                "secrets such as sasl.password off the command line",
+                [flags](std::string_view v) -> Status {
+                  auto read = ReadKafkaConfigFile(std::string(v));
+                  if (!read.ok()) return read.status();
+                  for (auto& p : *read) flags->properties.push_back(std::move(p));
+                  return Status::Ok();
+                });
+}
+
+Result<std::vector<stream::KafkaProperty>> ReadKafkaConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read Kafka config file " + path);
+  std::vector<stream::KafkaProperty> properties;
+  bool has_secret = false;
+  int line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto eq = line.find('=', first);
+    std::string key = eq == std::string::npos ? "" : line.substr(first, eq - first);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+    if (key.empty()) {
+      return Status::InvalidArgument(
+          fmt::format("{} line {}: expected key=value", path, line_number));
+    }
+    const auto value_start = line.find_first_not_of(" \t", eq + 1);
+    std::string value = value_start == std::string::npos ? "" : line.substr(value_start);
+    has_secret = has_secret || stream::IsSecretKafkaProperty(key);
+    properties.emplace_back(std::move(key), std::move(value));
+  }
+  if (in.bad()) return Status::InvalidArgument("cannot read Kafka config file " + path);
+  struct stat st {};
+  if (has_secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    spdlog::warn("{} holds a secret and every user of this machine can read it (chmod o-r {})",
+                 path, path);
+  }
+  return properties;
 }
 
 stream::KafkaClientOptions ResolveKafka(const KafkaFlags& flags) {

@@ -1,4 +1,5 @@
-// The Kafka flags every command shares (-b/--brokers, -X key=value) and how
+// The Kafka flags every command shares (-b/--brokers, -X key=value,
+// --kafka-config FILE) and how
 // the bootstrap address is found when -b is not given (design.md, CLI
 // conventions): KAFKA_BROKERS, else the embedded broker's address file (when
 // the broker that wrote it is still running), else localhost:9092.
@@ -22,6 +23,15 @@ struct KafkaFlags {
 };
 
 void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags);
+
+// The properties of a --kafka-config file: one `key=value` per line, as with
+// -X; blank lines and lines starting with '#' are skipped; spaces around the
+// key and before the value are ignored (`sasl.password = x` works), the
+// rest of the value is taken as is. InvalidArgument naming the file and line
+// (never its content, which may be a secret) when a line has no '=' or an
+// empty key, or the file cannot be read. Warns when the file holds a secret
+// property (stream::IsSecretKafkaProperty) and other users can read it.
+Result<std::vector<stream::KafkaProperty>> ReadKafkaConfigFile(const std::string& path);
 
 // Resolves the bootstrap servers as described above and returns the client
 // options; logs where the address came from.

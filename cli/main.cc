@@ -42,7 +42,8 @@ void PrintUsage(std::FILE* to) {
   }
   std::fprintf(to,
                "\nEnvironment: KAFKA_BROKERS (default brokers), KAPPA_LOG_LEVEL "
-               "(trace|debug|info|warn|error|off, default info).\n"
+               "(trace|debug|info|warn|error|off, default info),\n"
+               "KAPPA_MODEL_KEY_FILE (default --model-key-file: the key that signs models).\n"
                "Logs go to stderr, machine-readable output to stdout.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.\n");
 }

@@ -7,6 +7,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
+#include "cli/model_key_flags.h"
 #include "inference/model_publisher.h"
 #include "inference/model_registry.h"
 
@@ -53,8 +54,22 @@ Status List(const inference::ModelRegistry& registry) {
   return Status::Ok();
 }
 
+// "hmac-sha256, key id 0123456789abcdef" or "none".
+std::string DescribeSignature(const inference::ModelRegistry& registry, int version) {
+  auto text = registry.ReadSignature(version);
+  if (!text.ok()) return text.status().message();
+  if (text->empty()) return "none";
+  const auto first = text->find(' ');
+  const auto second = text->find(' ', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return "malformed";
+  return fmt::format("{}, key id {}", text->substr(0, first),
+                     text->substr(first + 1, second - first - 1));
+}
+
 Status Show(const inference::ModelRegistry& registry, int version, bool json) {
-  auto m = registry.ReadManifest(version);
+  // Shown even when it does not verify (the `verified` line says why); the
+  // JSON, meant for scripts to act on, only when it does.
+  auto m = json ? registry.ReadManifest(version) : registry.InspectManifest(version);
   if (!m.ok()) return m.status();
   if (json) {
     std::printf("%s", m->ToJson().c_str());
@@ -63,7 +78,9 @@ Status Show(const inference::ModelRegistry& registry, int version, bool json) {
   auto model = registry.Load(version);  // says whether the artifact verifies
   std::printf("model v%04d (%s)\n", m->version, m->model_name.c_str());
   std::printf("  created       %s UTC\n", FormatTime(m->created_ms).c_str());
-  std::printf("  verified      %s\n", model.ok() ? "yes" : model.status().message().c_str());
+  std::printf("  verified      %s%s\n", model.ok() ? "yes" : model.status().message().c_str(),
+              model.ok() && registry.key() == nullptr ? " (integrity only: no model key)" : "");
+  std::printf("  signature     %s\n", DescribeSignature(registry, version).c_str());
   std::printf("  feature set   %s (%zu features)\n", m->feature_set.c_str(),
               m->feature_names.size());
   std::printf("  rounds        %d\n", m->boosted_rounds);
@@ -96,7 +113,7 @@ Status Announce(const inference::ModelRegistry& registry, int version, std::stri
   auto model = registry.Load(version);
   if (!model.ok()) return model.status();
   return inference::PublishModel(ResolveKafka(kafka), topic, (*model)->manifest(),
-                                 (*model)->booster_bytes(), action, true);
+                                 (*model)->booster_bytes(), action, true, registry.key());
 }
 
 }  // namespace
@@ -107,15 +124,19 @@ int RunModels(const Args& args) {
   std::string models_topic{stream::kModelsTopic};
   bool json = false;
   bool no_publish = false;
+  ModelKeyFlags key_flags;
   CommandLine cl("kappa models", "list | show N | promote N | rollback   [options]",
                  "Lists the model versions in --models-dir, shows one (manifest, metrics,\n"
                  "provenance, whether its artifact verifies), makes a version current\n"
                  "(promote) or returns to the previously current one (rollback).\n"
                  "promote and rollback verify the version first and publish it to the models\n"
-                 "topic, so running `kappa infer` instances hot-reload it.");
+                 "topic, so running `kappa infer` instances hot-reload it.\n"
+                 "With a model key (--model-key-file), a version verifies only when it is\n"
+                 "signed with that key, and what is published is signed.");
   cl.AllowPositionals("ACTION");
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
   cl.AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)", &models_topic);
+  AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("json", "show: print the manifest as JSON", &json);
   cl.AddSwitch("no-publish", "promote/rollback: change only the local registry", &no_publish);
   AddKafkaFlags(&cl, &kafka);
@@ -134,7 +155,9 @@ int RunModels(const Args& args) {
     }
     return static_cast<int>(*n);
   };
-  auto registry = inference::ModelRegistry::Open(models_dir);
+  auto key = LoadModelKey(key_flags);
+  if (!key.ok()) return ReportFailure("models", key.status());
+  auto registry = inference::ModelRegistry::Open(models_dir, std::move(key).value());
   if (!registry.ok()) return ReportFailure("models", registry.status());
 
   if (action == "list" && pos.size() <= 1) return ReportFailure("models", List(**registry));

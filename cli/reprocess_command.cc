@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "cli/metrics_flags.h"
+#include "cli/model_key_flags.h"
 #include "cli/train_shared.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
@@ -133,6 +134,7 @@ int RunReprocess(const Args& args) {
   training::ReprocessOptions options;
   FitFlags fit;
   MetricsFlags metrics_flags{.port = 8003};
+  ModelKeyFlags key_flags;
   CommandLine cl(
       "kappa reprocess", "--feature-set NAME [options]",
       "Reprocesses history after a change of feature logic, without touching anything live.\n\n"
@@ -173,6 +175,7 @@ int RunReprocess(const Args& args) {
                  if (p.ok()) options.threshold = *p;
                  return p.status();
                });
+  AddModelKeyFlags(&cl, &key_flags);
   AddFitFlags(&cl, &fit);
   AddReplayTopicFlags(&cl, &options.topic, nullptr, &options.models_topic);
   AddJobMetricsFlags(&cl, &metrics_flags);
@@ -195,6 +198,9 @@ int RunReprocess(const Args& args) {
   options.fit = fit.Fit();
   options.validation_percent = static_cast<uint32_t>(fit.validation_percent);
   options.min_labeled = static_cast<uint64_t>(fit.min_labeled);
+  auto key = LoadModelKey(key_flags);
+  if (!key.ok()) return ReportFailure("reprocess", key.status());
+  options.model_key = std::move(key).value();
 
   auto server = StartMetrics(metrics_flags, "reprocess", /*required=*/false);
   if (!server.ok()) return ReportFailure("reprocess", server.status());

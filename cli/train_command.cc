@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/kafka_flags.h"
 #include "cli/metrics_flags.h"
+#include "cli/model_key_flags.h"
 #include "cli/train_shared.h"
 #include "common/progress.h"
 #include "common/shutdown.h"
@@ -52,6 +53,7 @@ int RunTrain(const Args& args) {
   training::TrainJobOptions options;
   FitFlags fit;
   MetricsFlags metrics_flags{.port = 8002};
+  ModelKeyFlags key_flags;
   bool no_promote = false;
   bool no_publish = false;
   CommandLine cl(
@@ -68,6 +70,7 @@ int RunTrain(const Args& args) {
       "(unless --no-publish). The report goes to stdout.");
   cl.AddString("state-dir", 0, "DIR", "RocksDB state (default ./state)", &options.state_dir);
   cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &options.models_dir);
+  AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("from-scratch", "clear the state and replay from the log start",
                &options.from_scratch);
   cl.AddOption(
@@ -96,6 +99,9 @@ int RunTrain(const Args& args) {
   options.min_labeled = static_cast<uint64_t>(fit.min_labeled);
   options.promote = !no_promote;
   options.publish = !no_publish;
+  auto key = LoadModelKey(key_flags);
+  if (!key.ok()) return ReportFailure("train", key.status());
+  options.model_key = std::move(key).value();
 
   auto server = StartMetrics(metrics_flags, "train", /*required=*/false);
   if (!server.ok()) return ReportFailure("train", server.status());

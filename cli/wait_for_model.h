@@ -8,14 +8,17 @@
 #include "inference/model.h"
 #include "inference/model_registry.h"
 #include "inference/model_watcher.h"
+#include "monitoring/scoring_metrics.h"
 
 namespace kappa::cli {
 
 // The current model of the registry, else the current one announced on the
 // models topic; waits (saying so every 10 s) while there is none. Cancelled
-// when should_stop() turns true first.
+// when should_stop() turns true first. Announcements refused meanwhile are
+// counted in metrics->reload_failures, as the scorer counts them later.
 Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
                                                        inference::ModelWatcher* watcher,
-                                                       const std::function<bool()>& should_stop);
+                                                       const std::function<bool()>& should_stop,
+                                                       monitoring::ScoringMetrics* metrics);
 
 }  // namespace kappa::cli

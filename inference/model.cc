@@ -139,17 +139,21 @@ Status Model::Score(std::span<const stream::PassengerEvent> events,
   return Predict(rows_, probabilities);
 }
 
-std::string EncodeModelMessage(const ModelManifest& manifest, std::string_view booster_ubj) {
-  const std::string json = manifest.ToJson();
+std::string EncodeModelMessage(std::string_view manifest_json, std::string_view booster_ubj) {
   std::string out(kMessageMagic);
-  out += std::to_string(json.size());
+  out += std::to_string(manifest_json.size());
   out += '\n';
-  out += json;
+  out.append(manifest_json);
   out.append(booster_ubj);
   return out;
 }
 
-Result<ModelMessage> DecodeModelMessage(std::string_view value) {
+std::string EncodeModelMessage(const ModelManifest& manifest, std::string_view booster_ubj) {
+  return EncodeModelMessage(manifest.ToJson(), booster_ubj);
+}
+
+Result<ModelMessage> DecodeModelMessage(std::string_view value, const ModelKey* key,
+                                        std::string_view signature) {
   if (value.substr(0, kMessageMagic.size()) != kMessageMagic) {
     return Status::Corruption("not a kappa model message (bad magic)");
   }
@@ -163,7 +167,7 @@ Result<ModelMessage> DecodeModelMessage(std::string_view value) {
     return Status::Corruption("model message: bad manifest length");
   }
   value.remove_prefix(nl + 1);
-  auto manifest = ModelManifest::FromJson(value.substr(0, len));
+  auto manifest = ParseManifest(value.substr(0, len), signature, key);
   if (!manifest.ok()) return manifest.status();
   return ModelMessage{std::move(manifest).value(), std::string(value.substr(len))};
 }

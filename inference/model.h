@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "inference/feature_set.h"
 #include "inference/model_manifest.h"
+#include "inference/model_signature.h"
 #include "inference/tree_ensemble.h"
 #include "inference/xgboost.h"
 #include "stream/passenger_event.h"
@@ -66,13 +67,18 @@ class Model {
 // The models-topic message: the manifest and the booster in one value, so an
 // inference instance on another machine needs no shared disk.
 //   "KAPPA-MODEL 1\n" <manifest byte length> "\n" <manifest JSON> <model.ubj bytes>
+// The signature (model_signature.h), when there is one, travels in a header.
+std::string EncodeModelMessage(std::string_view manifest_json, std::string_view booster_ubj);
 std::string EncodeModelMessage(const ModelManifest& manifest, std::string_view booster_ubj);
 struct ModelMessage {
   ModelManifest manifest;
   std::string booster_ubj;
 };
 // Corruption when the framing or the manifest is malformed (the booster
-// itself is verified by Model::FromArtifact).
-Result<ModelMessage> DecodeModelMessage(std::string_view value);
+// itself is verified by Model::FromArtifact). With a `key`, also when the
+// manifest does not carry key's `signature` (checked before it is parsed;
+// see ParseManifest); without one, `signature` is ignored.
+Result<ModelMessage> DecodeModelMessage(std::string_view value, const ModelKey* key = nullptr,
+                                        std::string_view signature = {});
 
 }  // namespace kappa::inference

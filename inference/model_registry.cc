@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kBoosterFile = "model.ubj";
 constexpr const char* kManifestFile = "manifest.json";
+constexpr const char* kSignatureFile = "manifest.sig";
 constexpr const char* kCurrentFile = "CURRENT";
 
 // Writes `bytes` to `path` and fsyncs it, so a rename that publishes it
@@ -73,11 +74,12 @@ std::optional<int> ParseVersionDir(const std::string& name) {
 
 }  // namespace
 
-Result<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(const std::string& dir) {
+Result<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(const std::string& dir,
+                                                           std::optional<ModelKey> key) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create models directory " + dir + ": " + ec.message());
-  return std::unique_ptr<ModelRegistry>(new ModelRegistry(dir));
+  return std::unique_ptr<ModelRegistry>(new ModelRegistry(dir, std::move(key)));
 }
 
 std::string ModelRegistry::VersionDir(int version) const {
@@ -96,25 +98,28 @@ Result<std::vector<int>> ModelRegistry::Versions() const {
   return versions;
 }
 
-Status ModelRegistry::WriteVersionDir(const ModelManifest& manifest, std::string_view booster_ubj,
+Status ModelRegistry::WriteVersionDir(int version, std::string_view manifest_json,
+                                      std::string_view signature, std::string_view booster_ubj,
                                       bool* version_taken) {
   *version_taken = false;
-  const fs::path tmp = fs::path(dir_) / fmt::format(".tmp-v{:04d}-{}", manifest.version, getpid());
+  const fs::path tmp = fs::path(dir_) / fmt::format(".tmp-v{:04d}-{}", version, getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) return Status::IoError("cannot create " + tmp.string() + ": " + ec.message());
   Status s = WriteFileDurably(tmp / kBoosterFile, booster_ubj);
-  if (s.ok()) s = WriteFileDurably(tmp / kManifestFile, manifest.ToJson());
+  if (s.ok()) s = WriteFileDurably(tmp / kManifestFile, manifest_json);
+  if (s.ok() && !signature.empty()) {
+    s = WriteFileDurably(tmp / kSignatureFile, std::string(signature) + "\n");
+  }
   if (s.ok()) {
     // rename(2) of a directory onto an existing non-empty one fails: that is
     // how two concurrent publishers learn the number is taken.
-    if (::rename(tmp.c_str(), VersionDir(manifest.version).c_str()) != 0) {
+    if (::rename(tmp.c_str(), VersionDir(version).c_str()) != 0) {
       if (errno == EEXIST || errno == ENOTEMPTY) {
         *version_taken = true;
       } else {
-        s = Status::IoError("cannot publish " + VersionDir(manifest.version) + ": " +
-                            std::strerror(errno));
+        s = Status::IoError("cannot publish " + VersionDir(version) + ": " + std::strerror(errno));
       }
     } else {
       SyncDirectory(dir_);
@@ -130,29 +135,55 @@ Result<ModelManifest> ModelRegistry::Publish(ModelManifest manifest, std::string
   manifest.version = versions->empty() ? 1 : versions->back() + 1;
   manifest.booster_sha256 = Sha256Hex(booster_ubj);
   for (int attempt = 0; attempt < 100; ++attempt, ++manifest.version) {
+    // The version is in the manifest, so each attempt signs anew.
+    const std::string json = manifest.ToJson();
+    const std::string signature = key_ ? key_->Sign(json) : "";
     bool taken = false;
-    KAPPA_RETURN_IF_ERROR(WriteVersionDir(manifest, booster_ubj, &taken));
+    KAPPA_RETURN_IF_ERROR(WriteVersionDir(manifest.version, json, signature, booster_ubj, &taken));
     if (!taken) return manifest;
   }
   return Status::IoError("cannot find a free version number in " + dir_);
 }
 
-Status ModelRegistry::Import(const ModelManifest& manifest, std::string_view booster_ubj) {
-  auto model = Model::FromArtifact(manifest, std::string(booster_ubj));
+Status ModelRegistry::Import(std::string_view manifest_json, std::string_view signature,
+                             std::string_view booster_ubj) {
+  auto manifest = ParseManifest(manifest_json, signature, key());
+  if (!manifest.ok()) return manifest.status().WithContext("model to import");
+  auto model = Model::FromArtifact(*manifest, std::string(booster_ubj));
   if (!model.ok()) return model.status();
   std::error_code ec;
-  if (fs::exists(VersionDir(manifest.version), ec)) {
-    auto existing = ReadManifest(manifest.version);
-    if (existing.ok() && existing->booster_sha256 == manifest.booster_sha256) return Status::Ok();
+  if (fs::exists(VersionDir(manifest->version), ec)) {
+    auto existing = ReadManifest(manifest->version);
+    if (existing.ok() && existing->booster_sha256 == manifest->booster_sha256) {
+      return Status::Ok();
+    }
     return Status::Corruption(
-        fmt::format("model v{} already exists here with another booster", manifest.version));
+        fmt::format("model v{} already exists here with another booster", manifest->version));
   }
   bool taken = false;
-  KAPPA_RETURN_IF_ERROR(WriteVersionDir(manifest, booster_ubj, &taken));
+  KAPPA_RETURN_IF_ERROR(
+      WriteVersionDir(manifest->version, manifest_json, signature, booster_ubj, &taken));
   return Status::Ok();  // taken: a concurrent import of the same version won
 }
 
+Result<std::string> ModelRegistry::ReadSignature(int version) const {
+  const fs::path path = fs::path(VersionDir(version)) / kSignatureFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::string();
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::Corruption(text.status().message());
+  return std::move(text).value();
+}
+
 Result<ModelManifest> ModelRegistry::ReadManifest(int version) const {
+  return ReadManifestChecked(version, /*verify_signature=*/true);
+}
+
+Result<ModelManifest> ModelRegistry::InspectManifest(int version) const {
+  return ReadManifestChecked(version, /*verify_signature=*/false);
+}
+
+Result<ModelManifest> ModelRegistry::ReadManifestChecked(int version, bool verify_signature) const {
   const fs::path dir = VersionDir(version);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -160,8 +191,17 @@ Result<ModelManifest> ModelRegistry::ReadManifest(int version) const {
   }
   auto json = ReadFile(fs::path(dir) / kManifestFile);
   if (!json.ok()) return Status::Corruption(json.status().message());
-  auto manifest = ModelManifest::FromJson(*json);
-  if (!manifest.ok()) return manifest.status().WithContext(dir.string());
+  std::string signature;
+  if (verify_signature && key_) {
+    auto read = ReadSignature(version);
+    if (!read.ok()) return read.status();
+    signature = std::move(read).value();
+  }
+  // The signature is checked over the bytes just read, before they are parsed.
+  auto manifest = ParseManifest(*json, signature, verify_signature ? key() : nullptr);
+  if (!manifest.ok()) {
+    return manifest.status().WithContext(fmt::format("model v{} ({})", version, dir.string()));
+  }
   if (manifest->version != version) {
     return Status::Corruption(
         fmt::format("{}: manifest says version {}", dir.string(), manifest->version));

@@ -1,5 +1,6 @@
 #include "inference/model_watcher.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -10,7 +11,8 @@
 namespace kappa::inference {
 
 Result<std::unique_ptr<ModelWatcher>> ModelWatcher::Start(const stream::KafkaClientOptions& client,
-                                                          const std::string& topic) {
+                                                          const std::string& topic,
+                                                          std::optional<ModelKey> key) {
   // Models are ~100 KB to a few MB per record.
   auto consumer = stream::Consumer::Create(
       {.client = stream::WithDefaults(client, {{"fetch.message.max.bytes", "67108864"},
@@ -23,7 +25,8 @@ Result<std::unique_ptr<ModelWatcher>> ModelWatcher::Start(const stream::KafkaCli
     assignment.push_back({topic, p, stream::kOffsetBeginning});
   }
   KAPPA_RETURN_IF_ERROR((*consumer)->Assign(assignment));
-  return std::unique_ptr<ModelWatcher>(new ModelWatcher(std::move(consumer).value()));
+  return std::unique_ptr<ModelWatcher>(
+      new ModelWatcher(std::move(consumer).value(), std::move(key)));
 }
 
 Result<std::unique_ptr<Model>> ModelWatcher::PollNewCurrent(std::chrono::milliseconds wait,
@@ -36,19 +39,29 @@ Result<std::unique_ptr<Model>> ModelWatcher::PollNewCurrent(std::chrono::millise
     if (r.header(kHeaderModelCurrent) == std::optional<std::string_view>("true")) latest = &r;
   }
   if (latest == nullptr || !latest->value()) return std::unique_ptr<Model>();
-  auto message = DecodeModelMessage(*latest->value());
+  // Until the signature is verified, the version is only what the record
+  // claims: good enough to name it in a message.
+  std::string_view claimed = latest->header(kHeaderModelVersion).value_or(std::string_view());
+  if (claimed.empty() || claimed.size() > 9 ||
+      claimed.find_first_not_of("0123456789") != std::string_view::npos) {
+    claimed = "?";  // not a number: keep arbitrary bytes out of the log
+  }
+  auto message = DecodeModelMessage(*latest->value(), key_ ? &*key_ : nullptr,
+                                    latest->header(kHeaderModelSignature).value_or(""));
   Status refused;
   if (message.ok()) {
     if (message->manifest.booster_sha256 == serving_sha256) return std::unique_ptr<Model>();
     auto model = Model::FromArtifact(std::move(message->manifest), std::move(message->booster_ubj));
     if (model.ok()) return std::move(model).value();
-    refused = model.status();
+    refused = model.status();  // names the version already
   } else {
-    refused = message.status();
+    refused = message.status().WithContext(fmt::format("model v{}", claimed));
   }
   ++refused_;
-  spdlog::error("refusing model from {} offset {}: {} (the current model keeps serving)",
-                latest->topic(), latest->offset(), refused.message());
+  spdlog::error(
+      "refusing a model announced on {} at offset {}: {} (the current model keeps "
+      "serving)",
+      latest->topic(), latest->offset(), refused.message());
   return std::unique_ptr<Model>();
 }
 

@@ -21,6 +21,9 @@ inline constexpr std::string_view kModelsTopic = "titanic-models";
 // Where `kappa infer --exactly-once` records its progress (stream/progress_log.h).
 inline constexpr std::string_view kInferProgressTopic = "titanic-infer-progress";
 
+// What kappa prints instead of a secret value.
+inline constexpr std::string_view kRedacted = "[redacted]";
+
 // One librdkafka property, as given with `-X key=value`.
 using KafkaProperty = std::pair<std::string, std::string>;
 
@@ -37,7 +40,20 @@ struct KafkaClientOptions {
 KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProperty> defaults);
 
 // Parses "key=value" (the value may contain '='). InvalidArgument if there is
-// no '=' or the key is empty.
+// no '=' or the key is empty; the message never repeats a value.
 Result<KafkaProperty> ParseKafkaProperty(std::string_view text);
+
+// Whether the value of librdkafka property `name` is a secret that must not
+// appear in logs, error messages or /metrics. The rule, on the lower-cased
+// name: it contains "password", "passphrase", "secret" or "credential"
+// (sasl.password, ssl.key.password, ssl.keystore.password,
+// sasl.oauthbearer.client.secret, ...), ends in ".pem" (ssl.key.pem; the
+// public *.pem are hidden too, harmlessly), or is sasl.oauthbearer.config
+// (which can carry credentials) or ssl_key.
+bool IsSecretKafkaProperty(std::string_view name);
+
+// "key=value", or "key=[redacted]" for a secret property: how kappa shows
+// a property in any message.
+std::string DescribeKafkaProperty(const KafkaProperty& property);
 
 }  // namespace kappa::stream

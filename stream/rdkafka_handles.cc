@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <mutex>
+#include <vector>
 
 #include "monitoring/process_metrics.h"
 
@@ -16,14 +20,84 @@ KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProp
 
 Result<KafkaProperty> ParseKafkaProperty(std::string_view text) {
   const auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
+  // Without '=' the text is at most a name; with an empty name, what
+  // follows '=' may be a secret: not repeated.
+  if (eq == std::string_view::npos) {
     return Status::InvalidArgument("-X expects key=value, got '" + std::string(text) + "'");
   }
+  if (eq == 0) return Status::InvalidArgument("-X expects key=value, got an empty key");
   return KafkaProperty{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+}
+
+bool IsSecretKafkaProperty(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view word : {"password", "passphrase", "secret", "credential"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  const std::string_view pem = ".pem";
+  return (lower.size() >= pem.size() &&
+          lower.compare(lower.size() - pem.size(), pem.size(), pem) == 0) ||
+         lower == "sasl.oauthbearer.config" || lower == "ssl_key";
+}
+
+std::string DescribeKafkaProperty(const KafkaProperty& property) {
+  return property.first + "=" +
+         (IsSecretKafkaProperty(property.first) ? std::string(kRedacted) : property.second);
 }
 
 namespace internal {
 namespace {
+
+// The values of secret properties given to any client of this process, so
+// that text librdkafka produces (log lines, error callbacks, error strings)
+// is scrubbed before kappa logs or returns it: librdkafka echoes some
+// values, e.g. "Unrecognized sasl.oauthbearer.config beginning at: <the
+// rest of the value>". Each value is kept whole and as its whitespace-
+// separated words and their parts after '=', so an echoed tail is caught
+// too. Process-wide because librdkafka's log callback has no context of
+// ours; guarded by a mutex (librdkafka calls back on its own threads).
+struct SecretValues {
+  std::mutex mutex;
+  std::vector<std::string> values;  // longest first, so a part never splits a whole
+};
+
+SecretValues& Secrets() {
+  static SecretValues* secrets = new SecretValues();  // never destroyed: used at exit
+  return *secrets;
+}
+
+// Shorter fragments would redact ordinary words in librdkafka's messages.
+constexpr size_t kMinSecretFragment = 4;
+
+void RememberSecret(std::string_view value) {
+  std::vector<std::string> fragments;
+  auto add = [&](std::string_view f) {
+    if (f.size() >= kMinSecretFragment) fragments.emplace_back(f);
+  };
+  add(value);
+  size_t pos = 0;
+  while (pos < value.size()) {
+    const auto start = value.find_first_not_of(" \t\r\n", pos);
+    if (start == std::string_view::npos) break;
+    auto end = value.find_first_of(" \t\r\n", start);
+    if (end == std::string_view::npos) end = value.size();
+    const std::string_view word = value.substr(start, end - start);
+    add(word);
+    if (const auto eq = word.find('='); eq != std::string_view::npos) add(word.substr(eq + 1));
+    pos = end;
+  }
+  auto& secrets = Secrets();
+  std::lock_guard lock(secrets.mutex);
+  for (auto& f : fragments) {
+    if (std::find(secrets.values.begin(), secrets.values.end(), f) == secrets.values.end()) {
+      secrets.values.push_back(std::move(f));
+    }
+  }
+  std::stable_sort(secrets.values.begin(), secrets.values.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
 
 // librdkafka calls these on its own threads; they must not throw.
 void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
@@ -40,7 +114,7 @@ void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const ch
           std::string_view::npos) {
     spd = spdlog::level::debug;
   }
-  spdlog::log(spd, "librdkafka {} {}: {}", name, facility, message);
+  spdlog::log(spd, "librdkafka {} {}: {}", name, facility, RedactSecrets(message));
 }
 
 void ErrorToSpdlog(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) {
@@ -50,22 +124,39 @@ void ErrorToSpdlog(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/
     std::array<char, 512> buf{};
     const auto fatal = rd_kafka_fatal_error(rk, buf.data(), buf.size());
     monitoring::CountKafkaError(rd_kafka_err2name(fatal));
-    spdlog::error("kafka fatal error ({}): {}", rd_kafka_err2name(fatal), buf.data());
+    spdlog::error("kafka fatal error ({}): {}", rd_kafka_err2name(fatal),
+                  RedactSecrets(buf.data()));
     return;
   }
   monitoring::CountKafkaError(rd_kafka_err2name(code));
-  spdlog::warn("kafka: {} ({})", reason, rd_kafka_err2name(code));
+  spdlog::warn("kafka: {} ({})", RedactSecrets(reason), rd_kafka_err2name(code));
 }
 
 }  // namespace
 
-Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
-  std::array<char, 512> err{};
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(), err.size()) !=
-      RD_KAFKA_CONF_OK) {
-    return Status::InvalidArgument("-X " + key + "=" + value + ": " + err.data());
+std::string RedactSecrets(std::string_view text) {
+  std::string out(text);
+  auto& secrets = Secrets();
+  std::lock_guard lock(secrets.mutex);
+  for (const auto& secret : secrets.values) {
+    for (size_t pos = 0; (pos = out.find(secret, pos)) != std::string::npos;) {
+      out.replace(pos, secret.size(), kRedacted);
+      pos += kRedacted.size();
+    }
   }
-  return Status::Ok();
+  return out;
+}
+
+Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  if (IsSecretKafkaProperty(key)) RememberSecret(value);
+  std::array<char, 512> err{};
+  const auto result = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(), err.size());
+  if (result == RD_KAFKA_CONF_OK) return Status::Ok();
+  // An unknown name may be a misspelt secret one (sasl.pasword): its value
+  // is not repeated.
+  const std::string shown =
+      result == RD_KAFKA_CONF_UNKNOWN ? key : DescribeKafkaProperty({key, value});
+  return Status::InvalidArgument("-X " + shown + ": " + RedactSecrets(err.data()));
 }
 
 Result<ConfHandle> MakeConf(const KafkaClientOptions& options,
@@ -91,7 +182,7 @@ Result<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf) {
   // rd_kafka_new takes ownership of conf only on success.
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err.data(), err.size());
   if (rk == nullptr) {
-    return Status::InvalidArgument(std::string("kafka configuration refused: ") + err.data());
+    return Status::InvalidArgument("kafka configuration refused: " + RedactSecrets(err.data()));
   }
   conf.release();  // NOLINT(bugprone-unused-return-value): owned by rk now
   return KafkaHandle(rk);
@@ -120,7 +211,7 @@ Status FromKafka(rd_kafka_resp_err_t err, std::string_view context) {
 Status FromKafkaError(rd_kafka_error_t* error, std::string_view context) {
   if (error == nullptr) return Status::Ok();
   ErrorHandle owned(error);
-  return Status::Kafka(std::string(context) + ": " + rd_kafka_error_string(error),
+  return Status::Kafka(std::string(context) + ": " + RedactSecrets(rd_kafka_error_string(error)),
                        rd_kafka_error_code(error), rd_kafka_error_is_retriable(error) != 0,
                        rd_kafka_error_is_fatal(error) != 0,
                        rd_kafka_error_txn_requires_abort(error) != 0);

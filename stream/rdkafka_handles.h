@@ -38,8 +38,15 @@ using ErrorHandle = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 
 // Sets one property; InvalidArgument naming `-X key=value` and librdkafka's
-// reason when rejected.
+// reason when rejected. The value of a secret property (IsSecretKafkaProperty)
+// is remembered for RedactSecrets and never shown, nor the value of a
+// property librdkafka does not know (it may be a misspelt secret one).
 Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
+
+// `text` (from librdkafka) with every secret value given to SetProperty in
+// this process, and each of its words, replaced by "[redacted]".
+// Thread-safe.
+std::string RedactSecrets(std::string_view text);
 
 // A configuration with the client options applied (defaults first, then the
 // caller's `defaults`, then the user's -X properties, so -X wins) and

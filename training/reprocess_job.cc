@@ -317,7 +317,7 @@ Result<ReprocessReport> RunReprocessJob(
     KAPPA_RETURN_IF_ERROR(state::EventStore::Destroy(events_dir));
     KAPPA_RETURN_IF_ERROR(SaveReprocessRun(options.state_dir, run));
   }
-  auto registry = inference::ModelRegistry::Open(options.models_dir);
+  auto registry = inference::ModelRegistry::Open(options.models_dir, options.model_key);
   if (!registry.ok()) return registry.status();
 
   // 1. Replay and fit (train_job.h), the new version not made current.
@@ -328,6 +328,7 @@ Result<ReprocessReport> RunReprocessJob(
     train.models_topic = options.models_topic;
     train.state_dir = events_dir;
     train.models_dir = options.models_dir;
+    train.model_key = options.model_key;
     train.feature_set = options.feature_set;
     train.fit = options.fit;
     train.validation_percent = options.validation_percent;
@@ -442,7 +443,7 @@ Result<ReprocessReport> RunReprocessJob(
     KAPPA_RETURN_IF_ERROR((*registry)->Promote(run.model_version));
     KAPPA_RETURN_IF_ERROR(
         inference::PublishModel(client, options.models_topic, (*fresh)->manifest(),
-                                (*fresh)->booster_bytes(), "promoted", true)
+                                (*fresh)->booster_bytes(), "promoted", true, (*registry)->key())
             .WithContext(fmt::format("v{} is current in {} but was not published to {} (publish it "
                                      "with `kappa models promote {}`)",
                                      run.model_version, options.models_dir, options.models_topic,

@@ -59,6 +59,8 @@ struct ReprocessOptions {
   std::string topic{stream::kEventsTopic};
   std::string models_topic{stream::kModelsTopic};
   std::string models_dir = "./models";
+  // Signs the new version and its announcement; verifies the versions read.
+  std::optional<inference::ModelKey> model_key;
   FitOptions fit;
   uint32_t validation_percent = 20;
   uint64_t min_labeled = 20;

@@ -205,7 +205,7 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
   manifest.feature_importance = report.feature_gain;
 
   if (stopped()) return Status::Cancelled("interrupted after fitting; no version was stored");
-  auto registry = inference::ModelRegistry::Open(options.models_dir);
+  auto registry = inference::ModelRegistry::Open(options.models_dir, options.model_key);
   if (!registry.ok()) return registry.status();
   std::optional<inference::ModelManifest> identical;
   if (options.reuse_identical) {
@@ -231,8 +231,9 @@ Result<TrainReport> RunTrainJob(const stream::KafkaClientOptions& client,
     report.promoted = true;
   }
   if (options.publish) {
-    const Status published = inference::PublishModel(client, options.models_topic, *stored,
-                                                     *booster_bytes, "published", options.promote);
+    const Status published =
+        inference::PublishModel(client, options.models_topic, *stored, *booster_bytes, "published",
+                                options.promote, (*registry)->key());
     if (!published.ok()) {
       return Status(published).WithContext(fmt::format(
           "model v{} is stored in {}{}, but publishing it to {} failed (publish it again with "

@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
 #include "inference/model_manifest.h"
+#include "inference/model_signature.h"
 #include "stream/kafka_options.h"
 #include "training/evaluation.h"
 #include "training/fitting.h"
@@ -27,6 +29,9 @@ struct TrainJobOptions {
   std::string models_topic{stream::kModelsTopic};
   std::string state_dir = "./state";
   std::string models_dir = "./models";
+  // Signs the version stored and published, and verifies the versions read
+  // (inference/model_signature.h); std::nullopt: unsigned.
+  std::optional<inference::ModelKey> model_key;
   bool from_scratch = false;
   std::string feature_set = "titanic-v1";
   FitOptions fit;

@@ -184,13 +184,13 @@ TEST_F(InferTest, KilledInferLosesNoAlertAfterRestart) {
 }
 
 TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
-  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models").value();
+  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models", std::nullopt).value();
   const auto& manifest = model_->manifest();
   std::string tampered = model_->booster_bytes();
   tampered[tampered.size() / 2] ^= 0x5a;  // the manifest's sha256 no longer matches
-  ASSERT_TRUE(
-      inference::PublishModel(Client(), "titanic-models", manifest, tampered, "promoted", true)
-          .ok());
+  ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, tampered, "promoted",
+                                      true, nullptr)
+                  .ok());
   std::unique_ptr<inference::Model> got;
   ASSERT_TRUE(testing::Eventually(
       [&] {
@@ -202,11 +202,11 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
   EXPECT_EQ(watcher->refused(), 1u);
   // An announcement that is not current changes nothing.
   ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
-                                      "published", false)
+                                      "published", false, nullptr)
                   .ok());
   // The genuine artifact, announced current, is handed out verified...
   ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
-                                      "promoted", true)
+                                      "promoted", true, nullptr)
                   .ok());
   ASSERT_TRUE(testing::Eventually(
       [&] {
@@ -219,7 +219,7 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
   EXPECT_EQ(watcher->refused(), 1u);
   // ...and not again to an instance that already serves it.
   ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
-                                      "promoted", true)
+                                      "promoted", true, nullptr)
                   .ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto again = watcher->PollNewCurrent(std::chrono::milliseconds(500), manifest.booster_sha256);
@@ -230,7 +230,7 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
 TEST_F(InferTest, HotReloadSwitchesVersionsBetweenBatchesWithoutSkippingOrRescoring) {
   auto server = monitoring::MetricsServer::Start({}).value();
   monitoring::ScoringMetrics metrics(server->registry());
-  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models");
+  auto watcher = inference::ModelWatcher::Start(Client(), "titanic-models", std::nullopt);
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
   inference::LiveScorer scorer(Client(), {.group_id = "reload-test", .max_batch = 200}, &metrics);
   std::atomic<bool> stop{false};

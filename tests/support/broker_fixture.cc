@@ -74,9 +74,10 @@ std::vector<Record> EmbeddedBrokerTest::ReadTopic(const std::string& topic, size
                std::string(m.key()),
                m.value() ? std::optional<std::string>(std::string(*m.value())) : std::nullopt,
                {}};
-      for (const char* h :
-           {"kappa.error.kind", "kappa.error.reason", "kappa.source.topic",
-            "kappa.source.partition", "kappa.source.offset", "kappa.stage", "kappa.txn"}) {
+      for (const char* h : {"kappa.error.kind", "kappa.error.reason", "kappa.source.topic",
+                            "kappa.source.partition", "kappa.source.offset", "kappa.stage",
+                            "kappa.txn", "kappa.model.version", "kappa.model.action",
+                            "kappa.model.current", "kappa.model.signature"}) {
         if (auto v = m.header(h)) r.headers.emplace_back(h, std::string(*v));
       }
       records.push_back(std::move(r));

@@ -1,7 +1,10 @@
-// Component defaults yield to the user's -X properties.
+// Component defaults yield to the user's -X properties; secret property
+// values never appear in kappa's messages.
 #include "stream/kafka_options.h"
 
 #include <gtest/gtest.h>
+
+#include "stream/rdkafka_handles.h"
 
 namespace kappa::stream {
 namespace {
@@ -16,6 +19,55 @@ TEST(KafkaOptionsTest, WithDefaultsPutsDefaultsBeforeTheUsersProperties) {
       {"session.timeout.ms", "10000"}, {"a", "1"}, {"session.timeout.ms", "6000"}};
   EXPECT_EQ(out.properties, expected);
   EXPECT_EQ(out.bootstrap_servers, "127.0.0.1:1");
+}
+
+TEST(KafkaOptionsTest, SecretPropertiesAreRecognisedByName) {
+  for (const char* name :
+       {"sasl.password", "ssl.key.password", "ssl.keystore.password", "SASL.PASSWORD",
+        "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key",
+        "ssl.certificate.pem", "sasl.oauthbearer.assertion.private.key.passphrase"}) {
+    EXPECT_TRUE(IsSecretKafkaProperty(name)) << name;
+  }
+  for (const char* name : {"sasl.username", "sasl.mechanisms", "security.protocol",
+                           "ssl.key.location", "ssl.ca.location", "group.id", "linger.ms",
+                           "sasl.oauthbearer.token.endpoint.url", "sasl.kerberos.keytab"}) {
+    EXPECT_FALSE(IsSecretKafkaProperty(name)) << name;
+  }
+  EXPECT_EQ(DescribeKafkaProperty({"sasl.password", "hunter2"}), "sasl.password=[redacted]");
+  EXPECT_EQ(DescribeKafkaProperty({"linger.ms", "5"}), "linger.ms=5");
+}
+
+TEST(KafkaOptionsTest, ParseErrorsNeverRepeatAValue) {
+  const Status empty_key = ParseKafkaProperty("=hunter2-secret").status();
+  ASSERT_FALSE(empty_key.ok());
+  EXPECT_EQ(empty_key.message().find("hunter2"), std::string::npos) << empty_key.message();
+  const auto p = ParseKafkaProperty("sasl.password=a=b");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->second, "a=b");
+}
+
+TEST(KafkaOptionsTest, RejectedPropertiesAreReportedWithoutTheirSecretValues) {
+  internal::ConfHandle conf(rd_kafka_conf_new());
+  // A misspelt secret property: librdkafka does not know it, so kappa cannot
+  // tell it is secret; the value is not shown for any unknown property.
+  const Status unknown = internal::SetProperty(conf.get(), "sasl.pasword", "Unknown-S3cret");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.message().find("sasl.pasword"), std::string::npos) << unknown.message();
+  EXPECT_EQ(unknown.message().find("Unknown-S3cret"), std::string::npos) << unknown.message();
+  // A value librdkafka refuses for an ordinary property is shown: it helps.
+  const Status invalid = internal::SetProperty(conf.get(), "linger.ms", "soon");
+  EXPECT_NE(invalid.message().find("linger.ms=soon"), std::string::npos) << invalid.message();
+  // A secret property's value is remembered, and text from librdkafka that
+  // echoes it, whole or a word of it, is scrubbed.
+  ASSERT_TRUE(internal::SetProperty(conf.get(), "sasl.oauthbearer.config",
+                                    "principal=kappa extension_k=Oauth-S3cret")
+                  .ok());
+  EXPECT_EQ(internal::RedactSecrets(
+                "Unrecognized sasl.oauthbearer.config beginning at: extension_k=Oauth-S3cret"),
+            "Unrecognized sasl.oauthbearer.config beginning at: [redacted]");
+  EXPECT_EQ(internal::RedactSecrets("value Oauth-S3cret."), "value [redacted].");
+  EXPECT_EQ(internal::RedactSecrets("nothing secret here"), "nothing secret here");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 
 #include "common/sha256.h"
 #include "stream/passenger_generator.h"
@@ -173,14 +175,131 @@ TEST_F(ModelRegistryTest, ImportKeepsTheVersionNumberAndDetectsConflicts) {
   auto m = artifact_.manifest;
   m.version = 12;
   m.booster_sha256 = Sha256Hex(artifact_.booster);
-  ASSERT_TRUE(registry_->Import(m, artifact_.booster).ok());
-  EXPECT_TRUE(registry_->Import(m, artifact_.booster).ok()) << "same artifact again: ok";
+  ASSERT_TRUE(registry_->Import(m.ToJson(), "", artifact_.booster).ok());
+  EXPECT_TRUE(registry_->Import(m.ToJson(), "", artifact_.booster).ok()) << "same artifact again";
   EXPECT_EQ(registry_->Versions().value(), std::vector<int>{12});
   const auto other = TrainSmallModel(99);
   auto m2 = m;
   m2.booster_sha256 = Sha256Hex(other.booster);
-  auto conflict = registry_->Import(m2, other.booster);
+  auto conflict = registry_->Import(m2.ToJson(), "", other.booster);
   EXPECT_EQ(conflict.code(), StatusCode::kCorruption);
+}
+
+// Signed registries (model_signature.h): what a key holder stores verifies
+// with that key only, and nothing unsigned or altered is loaded, promoted,
+// rolled back to or imported.
+class SignedModelRegistryTest : public ModelRegistryTest {
+ protected:
+  static ModelKey Key(char fill) { return ModelKey::FromSecret(std::string(40, fill)).value(); }
+  std::unique_ptr<ModelRegistry> Registry(std::optional<ModelKey> key) {
+    return ModelRegistry::Open(dir_.File("models"), std::move(key)).value();
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static void Write(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  static void Replace(const std::string& path, const std::string& from, const std::string& to) {
+    std::string text = Read(path);
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    Write(path, text);
+  }
+  static bool Says(const Status& s, std::string_view text) {
+    return s.message().find(text) != std::string::npos;
+  }
+};
+
+TEST_F(SignedModelRegistryTest, AVersionSignedWithKeyAVerifiesWithKeyAOnly) {
+  auto a = Registry(Key('a'));
+  ASSERT_TRUE(a->Publish(artifact_.manifest, artifact_.booster).ok());
+  EXPECT_EQ(a->ReadSignature(1).value().rfind("hmac-sha256 " + Key('a').id() + " ", 0), 0u);
+  auto loaded = a->Load(1);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(a->Promote(1).ok());
+
+  auto b = Registry(Key('b'));
+  auto refused = b->Load(1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_TRUE(Says(refused.status(), "model v1")) << refused.status().message();
+  EXPECT_TRUE(Says(refused.status(), "signed with another key")) << refused.status().message();
+  EXPECT_FALSE(b->Promote(1).ok());
+  EXPECT_FALSE(b->ReadManifest(1).ok());
+  EXPECT_TRUE(b->InspectManifest(1).ok()) << "still shown by `models show`";
+  // Without a key, a signed version loads as before (integrity only).
+  EXPECT_TRUE(Registry(std::nullopt)->Load(1).ok());
+}
+
+TEST_F(SignedModelRegistryTest, UnsignedVersionsAreRefusedWhenAKeyIsConfigured) {
+  auto unsigned_registry = Registry(std::nullopt);
+  ASSERT_TRUE(unsigned_registry->Publish(artifact_.manifest, artifact_.booster).ok());
+  EXPECT_FALSE(fs::exists(dir_.File("models/v0001/manifest.sig")));
+  ASSERT_TRUE(unsigned_registry->Promote(1).ok());
+  auto keyed = Registry(Key('a'));
+  ASSERT_TRUE(keyed->Publish(artifact_.manifest, artifact_.booster).ok());
+  ASSERT_TRUE(keyed->Promote(2).ok());
+
+  auto refused = keyed->Load(1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(Says(refused.status(), "model v1")) << refused.status().message();
+  EXPECT_TRUE(Says(refused.status(), "unsigned")) << refused.status().message();
+  EXPECT_FALSE(keyed->Promote(1).ok());
+  // Rolling back to the unsigned v1 is refused and leaves v2 current.
+  auto rollback = keyed->Rollback();
+  ASSERT_FALSE(rollback.ok());
+  EXPECT_TRUE(Says(rollback.status(), "unsigned")) << rollback.status().message();
+  EXPECT_EQ(keyed->Current().value(), 2);
+}
+
+TEST_F(SignedModelRegistryTest, TamperedManifestOrBoosterIsRefused) {
+  auto keyed = Registry(Key('a'));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(keyed->Publish(artifact_.manifest, artifact_.booster).ok());
+  }
+  // v1: a changed value in the manifest, which still parses and loads
+  // without a key.
+  Replace(dir_.File("models/v0001/manifest.json"), "\"boosted_rounds\":", "\"boosted_rounds\":1");
+  EXPECT_TRUE(Registry(std::nullopt)->Load(1).ok()) << "only the signature catches this";
+  auto manifest = keyed->Load(1);
+  ASSERT_FALSE(manifest.ok());
+  EXPECT_TRUE(Says(manifest.status(), "altered after it was signed"))
+      << manifest.status().message();
+  // v2: another booster, with its sha256 written into the manifest, as an
+  // attacker who can write the directory would.
+  const auto other = TrainSmallModel(99);
+  Write(dir_.File("models/v0002/model.ubj"), other.booster);
+  Replace(dir_.File("models/v0002/manifest.json"), Sha256Hex(artifact_.booster),
+          Sha256Hex(other.booster));
+  auto booster = keyed->Load(2);
+  ASSERT_FALSE(booster.ok());
+  EXPECT_TRUE(Says(booster.status(), "altered after it was signed")) << booster.status().message();
+  // v3: the booster alone replaced: the signed sha256 no longer matches.
+  Write(dir_.File("models/v0003/model.ubj"), other.booster);
+  auto swapped = keyed->Load(3);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_TRUE(Says(swapped.status(), "sha256")) << swapped.status().message();
+  // v1's signature copied onto v2's (tampered) manifest does not help.
+  Write(dir_.File("models/v0002/manifest.sig"), Read(dir_.File("models/v0001/manifest.sig")));
+  EXPECT_FALSE(keyed->Load(2).ok());
+}
+
+TEST_F(SignedModelRegistryTest, ImportStoresTheSignedBytesAndRefusesUnsignedOnes) {
+  auto keyed = Registry(Key('a'));
+  auto m = artifact_.manifest;
+  m.version = 7;
+  m.booster_sha256 = Sha256Hex(artifact_.booster);
+  const std::string json = m.ToJson();
+  auto unsigned_import = keyed->Import(json, "", artifact_.booster);
+  EXPECT_TRUE(Says(unsigned_import, "unsigned")) << unsigned_import.message();
+  EXPECT_FALSE(keyed->Import(json, Key('b').Sign(json), artifact_.booster).ok());
+  EXPECT_TRUE(keyed->Versions().value().empty()) << "nothing refused was stored";
+  ASSERT_TRUE(keyed->Import(json, Key('a').Sign(json), artifact_.booster).ok());
+  EXPECT_EQ(Read(dir_.File("models/v0007/manifest.json")), json);
+  EXPECT_TRUE(keyed->Load(7).ok());
 }
 
 }  // namespace
