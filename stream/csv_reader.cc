@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -10,6 +11,8 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+
+#include "stream/utf8.h"
 
 namespace kappa::stream {
 namespace {
@@ -102,16 +105,42 @@ class RowSplitter {
   bool closed_ = false;  // the current field was quoted and its quote closed
 };
 
-// The name of column `index` for messages: its header name, else "field N".
-std::string ColumnLabel(const std::vector<std::string>& names, size_t index) {
-  if (index < names.size() && !names[index].empty()) return names[index];
-  return fmt::format("field {}", index + 1);
+// `text` quoted and escaped for a one-line message, cut if long. fmt's
+// escaping ({:?}) is used for the valid UTF-8 in `text` only: fmt 9 copies
+// some invalid bytes (a lone continuation byte) through unescaped, so each
+// byte that is not UTF-8 is written as \xNN here.
+std::string Quoted(std::string_view text) {
+  const bool cut = text.size() > kMaxQuotedValue;
+  if (cut) text = text.substr(0, kMaxQuotedValue);
+  std::string quoted = "\"";
+  while (!text.empty()) {
+    const size_t valid = internal::FirstInvalidUtf8(text);
+    if (valid > 0) {
+      const std::string escaped = fmt::format("{:?}", text.substr(0, valid));
+      quoted.append(escaped, 1, escaped.size() - 2);  // without fmt's quotes
+    }
+    if (valid < text.size()) {
+      quoted += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[valid]));
+      text.remove_prefix(valid + 1);
+    } else {
+      text = {};
+    }
+  }
+  quoted += cut ? "\"..." : "\"";
+  return quoted;
 }
 
-// `text` quoted and escaped for a one-line message, cut if long.
-std::string Quoted(std::string_view text) {
-  if (text.size() <= kMaxQuotedValue) return fmt::format("{:?}", text);
-  return fmt::format("{:?}...", text.substr(0, kMaxQuotedValue));
+// The name of column `index` for messages: its header name, else "field N".
+// A name that is not short printable ASCII (the header is data too: it may
+// hold line breaks or bytes that are not UTF-8) is quoted, so that messages
+// stay one line of text.
+std::string ColumnLabel(const std::vector<std::string>& names, size_t index) {
+  if (index >= names.size() || names[index].empty()) return fmt::format("field {}", index + 1);
+  const std::string& name = names[index];
+  const bool plain =
+      name.size() <= kMaxQuotedValue &&
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+  return plain ? name : Quoted(name);
 }
 
 // The field at `column`, or "" (null) when the header lacks that column.
@@ -149,12 +178,17 @@ FieldError ParseNumber(std::string_view name, std::string_view text, std::option
   return std::nullopt;
 }
 
-void ParseText(std::string_view text, std::optional<std::string>* out) {
-  if (text.empty()) {
-    out->reset();
-  } else {
-    out->emplace(text);
+// Text must be UTF-8, as in every event (design.md): `kappa produce` would
+// otherwise send events that every consumer rejects.
+FieldError ParseText(std::string_view name, std::string_view text,
+                     std::optional<std::string>* out) {
+  out->reset();
+  if (text.empty()) return std::nullopt;
+  if (const size_t bad = internal::FirstInvalidUtf8(text); bad != text.size()) {
+    return fmt::format("{}: invalid UTF-8 at byte {}", name, bad);
   }
+  out->emplace(text);
+  return std::nullopt;
 }
 
 FieldError ParseSex(std::string_view text, Sex* out) {
@@ -336,14 +370,14 @@ PassengerCsvReader::Row PassengerCsvReader::ToRow(const Record& record) const {
   check(ParseInt("Survived", FieldAt(f, c.survived), &event.survived));
   check(ParseInt("Pclass", FieldAt(f, c.pclass), &pclass));
   check(Require("Pclass", pclass));
-  ParseText(FieldAt(f, c.name), &event.name);
+  check(ParseText("Name", FieldAt(f, c.name), &event.name));
   check(ParseSex(FieldAt(f, c.sex), &event.sex));
   check(ParseNumber("Age", FieldAt(f, c.age), &event.age));
   check(ParseInt("SibSp", FieldAt(f, c.sib_sp), &event.sib_sp));
   check(ParseInt("Parch", FieldAt(f, c.parch), &event.parch));
-  ParseText(FieldAt(f, c.ticket), &event.ticket);
+  check(ParseText("Ticket", FieldAt(f, c.ticket), &event.ticket));
   check(ParseNumber("Fare", FieldAt(f, c.fare), &event.fare));
-  ParseText(FieldAt(f, c.cabin), &event.cabin);
+  check(ParseText("Cabin", FieldAt(f, c.cabin), &event.cabin));
   check(ParseEmbarked(FieldAt(f, c.embarked), &event.embarked));
   if (error) return CsvRowError{record.line, std::move(*error)};
 

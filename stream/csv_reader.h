@@ -5,8 +5,9 @@
 // quote, quoted fields may contain commas and line breaks, CRLF or LF line
 // ends. The header row maps columns by name (any order; unknown columns are
 // ignored); PassengerId, Pclass and Sex are required columns. An empty field
-// is null. Values are parsed (fractional ages such as 0.42 are fine) and then
-// checked with CheckRanges(), the same rules as the JSON decoder.
+// is null. Values are parsed (fractional ages such as 0.42 are fine; text
+// must be UTF-8, as in the JSON contract) and then checked with
+// CheckRanges(), the same rules as the JSON decoder.
 //
 // Not thread-safe. The reader owns its std::istream.
 #pragma once
@@ -43,7 +44,8 @@ class PassengerCsvReader {
   // Reads the next row. Returns:
   //  - an event, when the row is valid;
   //  - a CsvRowError, when the row is malformed (wrong field count,
-  //    unterminated quote, unparsable or out-of-range value); reading can
+  //    unterminated quote, unparsable or out-of-range value, text that is
+  //    not UTF-8); reading can
   //    continue with the next row;
   //  - std::monostate at end of file.
   // Blank lines are skipped. IoError only if the stream itself fails.

@@ -15,6 +15,7 @@
 #include "stream/event_fields.h"
 #include "stream/json_validation.h"
 #include "stream/plain_event_reader.h"
+#include "stream/utf8.h"
 
 namespace kappa::stream {
 namespace {
@@ -23,6 +24,7 @@ namespace od = simdjson::ondemand;
 using internal::CheckRequired;
 using internal::Field;
 using internal::FieldSet;
+using internal::FirstInvalidUtf8;
 using internal::Index;
 using internal::IsJsonNumber;
 using internal::JsonTypeName;
@@ -105,46 +107,6 @@ constexpr std::array<std::string_view, simdjson::NUM_ERROR_CODES> kSimdjsonError
 };
 static_assert(simdjson::TRAILING_CONTENT + 1 == simdjson::NUM_ERROR_CODES,
               "simdjson's error codes changed: update kSimdjsonErrorNames");
-
-// Returns the byte offset of the first ill-formed UTF-8 sequence in `s`
-// (Unicode 15, table 3-7: no overlongs, surrogates or code points above
-// U+10FFFF), or s.size() if there is none. Only run after the fast SIMD
-// validator has failed, to say where.
-size_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    unsigned char second_lo = 0x80;
-    unsigned char second_hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) second_lo = 0xA0;  // overlong
-      if (lead == 0xED) second_hi = 0x9F;  // surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) second_lo = 0x90;  // overlong
-      if (lead == 0xF4) second_hi = 0x8F;  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (s.size() - i < length) return i;
-    const auto second = static_cast<unsigned char>(s[i + 1]);
-    if (second < second_lo || second > second_hi) return i;
-    for (size_t k = 2; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if (next < 0x80 || next > 0xBF) return i;
-    }
-    i += length;
-  }
-  return s.size();
-}
 
 // `s` as a JSON string literal for a reason, cut at a UTF-8 boundary.
 std::string QuoteForReason(std::string_view s) {

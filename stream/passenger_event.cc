@@ -9,6 +9,16 @@ namespace {
 
 Rejection OutOfRange(std::string reason) { return {RejectKind::kOutOfRange, std::move(reason)}; }
 
+// One character of an event for a reason, quoted, a byte outside printable
+// ASCII as \xNN: reasons are one line of text (log lines, DLQ headers), and
+// an Embarked may be any byte (a CSV field, a JSON "\u0000").
+std::string QuotedChar(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (c == '"' || c == '\\') return fmt::format("\"\\{}\"", c);
+  if (byte >= 0x20 && byte < 0x7F) return fmt::format("\"{}\"", c);
+  return fmt::format("\"\\x{:02x}\"", byte);
+}
+
 }  // namespace
 
 std::string_view SexName(Sex sex) { return sex == Sex::kFemale ? "female" : "male"; }
@@ -60,8 +70,8 @@ std::optional<Rejection> CheckRanges(const PassengerEvent& e) {
     return OutOfRange(fmt::format("Fare: expected number >= 0 or null, got {}", *e.fare));
   }
   if (e.embarked && *e.embarked != 'S' && *e.embarked != 'C' && *e.embarked != 'Q') {
-    return OutOfRange(
-        fmt::format("Embarked: expected \"S\", \"C\", \"Q\" or null, got \"{}\"", *e.embarked));
+    return OutOfRange(fmt::format("Embarked: expected \"S\", \"C\", \"Q\" or null, got {}",
+                                  QuotedChar(*e.embarked)));
   }
   if (e.survived && *e.survived != 0 && *e.survived != 1) {
     return OutOfRange(fmt::format("Survived: expected 0, 1 or null, got {}", *e.survived));

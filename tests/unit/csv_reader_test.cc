@@ -15,6 +15,7 @@ namespace kappa::stream {
 namespace {
 
 using ::testing::HasSubstr;
+using namespace std::string_literals;
 
 constexpr char kTrainHeader[] =
     "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n";
@@ -348,6 +349,92 @@ TEST(PassengerCsvReaderTest, StrayQuotesAreRowErrorsThatDoNotDesynchronize) {
   EXPECT_EQ(all.errors[1].reason, "Name: quote inside unquoted field");
   ASSERT_EQ(all.events.size(), 1u);
   EXPECT_EQ(all.events[0].passenger_id, 3);
+}
+
+// Found by the fuzz target (fuzz/csv_reader_fuzzer.cc): a Name that is not
+// UTF-8 made an event that `kappa produce` sent and every consumer then
+// rejected as invalid_utf8. Text is checked here, as in the JSON contract.
+TEST(PassengerCsvReaderTest, RejectsTextThatIsNotUtf8) {
+  auto reader = FromTextOrDie(std::string(kTrainHeader) +
+                              "1,0,3,\"Braund\xff, Mr.\",male,22,1,0,T1,7.25,,S\n"      // 2: Name
+                              "2,0,3,\"Braund\",male,22,1,0,T\xc3(1,7.25,,S\n"          // 3: Ticket
+                              "3,0,3,\"Braund\",male,22,1,0,T1,7.25,C\xed\xa0\x80,S\n"  // 4: Cabin
+                              "4,0,3,\"Br\xc3\xa9nd \0x\",male,22,1,0,T1,7.25,,S\n"s);  // 5: ok
+  ASSERT_NE(reader, nullptr);
+  ReadAll all = Drain(*reader);
+  ASSERT_EQ(all.errors.size(), 3u);
+  EXPECT_EQ(all.errors[0].line, 2);
+  EXPECT_EQ(all.errors[0].reason, "Name: invalid UTF-8 at byte 6");
+  EXPECT_EQ(all.errors[1].line, 3);
+  EXPECT_EQ(all.errors[1].reason, "Ticket: invalid UTF-8 at byte 1");
+  EXPECT_EQ(all.errors[2].line, 4);
+  EXPECT_EQ(all.errors[2].reason, "Cabin: invalid UTF-8 at byte 1");  // a surrogate
+  ASSERT_EQ(all.events.size(), 1u);
+  EXPECT_EQ(all.events[0].name, std::string("Br\xc3\xa9nd \0x", 9));
+}
+
+// Found by the fuzz target: fmt's escaping copied some bytes that are not
+// UTF-8 into reasons unescaped, and Embarked's reason any byte at all.
+// Reasons are one line of UTF-8 text.
+TEST(PassengerCsvReaderTest, ReasonsEscapeBytesThatAreNotPrintableUtf8) {
+  auto reader = FromTextOrDie(std::string(kTrainHeader) +
+                              "1,0,3,A,\xa0\x9b\x94\x61le,22,1,0,T1,7.25,,S\n"
+                              "2,0,3,A,male,22,1,0,T1,7.25,,\xb0\n"
+                              "3,0,3,A,male,22,1,0,T1,7.25,,\n\n"
+                              "4,0,3,A,male,\"\x01\n\",1,0,T1,7.25,,S\n");
+  ASSERT_NE(reader, nullptr);
+  ReadAll all = Drain(*reader);
+  ASSERT_EQ(all.errors.size(), 3u);
+  EXPECT_EQ(all.errors[0].reason, R"(Sex: expected "male" or "female", got "\xa0\x9b\x94ale")");
+  EXPECT_EQ(all.errors[1].reason, R"(Embarked: expected "S", "C", "Q" or null, got "\xb0")");
+  EXPECT_EQ(all.errors[2].line, 6);
+  EXPECT_EQ(all.errors[2].reason, R"(Age: expected number, got "\x01\n")");
+}
+
+// The header is data too: a column name with a line break (or bytes that
+// are not UTF-8) is quoted where a message names it.
+TEST(PassengerCsvReaderTest, ReasonsQuoteColumnNamesThatAreNotPlainText) {
+  auto reader = FromTextOrDie(
+      "PassengerId,Pclass,Sex,\"Odd\nname\",\"\xff\"\n"
+      "1,3,male,\"x\"y,z\n"
+      "2,3,male,x,\"y\"z\n");
+  ASSERT_NE(reader, nullptr);
+  ReadAll all = Drain(*reader);
+  ASSERT_EQ(all.errors.size(), 2u);
+  EXPECT_EQ(all.errors[0].line, 3);
+  EXPECT_EQ(all.errors[0].reason, R"("Odd\nname": unexpected text after closing quote)");
+  EXPECT_EQ(all.errors[1].reason, R"("\xff": unexpected text after closing quote)");
+}
+
+// The fuzz target's exact inputs for the two bugs above (also replayed by
+// the fuzz_corpus.csv_reader test with all of the target's checks).
+TEST(PassengerCsvReaderTest, FuzzerFoundInputsGiveOneLineUtf8Reasons) {
+  const std::string corpus = std::string(KAPPA_SOURCE_DIR) + "/fuzz/corpus/csv_reader/";
+
+  auto reader = OpenOrDie(corpus + "regression-name-not-utf8.csv");
+  ASSERT_NE(reader, nullptr);
+  ReadAll all = Drain(*reader);
+  ASSERT_EQ(all.errors.size(), 1u);
+  EXPECT_EQ(all.errors[0].line, 3);
+  EXPECT_EQ(all.errors[0].reason, "Name: invalid UTF-8 at byte 31");
+  EXPECT_EQ(all.events.size(), 4u);
+
+  reader = OpenOrDie(corpus + "regression-reason-not-utf8.csv");
+  ASSERT_NE(reader, nullptr);
+  all = Drain(*reader);
+  ASSERT_EQ(all.errors.size(), 3u);
+  EXPECT_EQ(all.errors[2].line, 5);
+  EXPECT_EQ(all.errors[2].reason, R"(Sex: expected "male" or "female", got "\xa0\x9b\x94ale")");
+
+  reader = OpenOrDie(corpus + "regression-embarked-byte.csv");
+  ASSERT_NE(reader, nullptr);
+  all = Drain(*reader);
+  ASSERT_GE(all.errors.size(), 1u);
+  EXPECT_EQ(all.errors[0].line, 5);
+  EXPECT_EQ(all.errors[0].reason, R"(Embarked: expected "S", "C", "Q" or null, got "\xb0")");
+  for (const CsvRowError& error : all.errors) {
+    EXPECT_EQ(error.reason.find_first_of("\n\r"), std::string::npos) << error.reason;
+  }
 }
 
 TEST(PassengerCsvReaderTest, QuotedNewlinesAndBlankLinesKeepLineNumbersRight) {

@@ -480,6 +480,20 @@ TEST_F(EventDecoderTest, RejectsOutOfRangeValues) {
   }
 }
 
+// Reasons are one line of text for logs and DLQ headers: an Embarked
+// written as an escape ("\u0000", "\u001b", a quote) is shown escaped.
+TEST_F(EventDecoderTest, ShowsAnEmbarkedThatIsNotPrintableEscaped) {
+  const std::string expected = R"(Embarked: expected "S", "C", "Q" or null, got )";
+  EXPECT_THAT(Decode(FullEventWith("Embarked", R"("\u0000")")),
+              IsRejection(RejectKind::kOutOfRange, expected + R"("\x00")"));
+  EXPECT_THAT(Decode(FullEventWith("Embarked", R"("\u001b")")),
+              IsRejection(RejectKind::kOutOfRange, expected + R"("\x1b")"));
+  EXPECT_THAT(Decode(FullEventWith("Embarked", R"("\u007f")")),
+              IsRejection(RejectKind::kOutOfRange, expected + R"("\x7f")"));
+  EXPECT_THAT(Decode(FullEventWith("Embarked", R"("\"")")),
+              IsRejection(RejectKind::kOutOfRange, expected + R"("\"")"));
+}
+
 TEST_F(EventDecoderTest, RejectsNumberTooLargeForADouble) {
   EXPECT_THAT(Decode(FullEventWith("Fare", "1e400")),
               IsRejection(RejectKind::kOutOfRange, "Fare: 1e400 is out of range"));
