@@ -18,8 +18,12 @@ function(kappa_apply_build_settings target)
     # (std::regex, std::variant) once sanitizers instrument the code.
     target_compile_options(${target} PRIVATE -fsanitize=${KAPPA_SANITIZE}
                            -fno-omit-frame-pointer -fno-sanitize-recover=all
-                           -Wno-maybe-uninitialized)
+                           $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
     target_link_options(${target} PRIVATE -fsanitize=${KAPPA_SANITIZE})
+  endif()
+  if(KAPPA_FUZZ)
+    # Coverage feedback for libFuzzer; fuzz/ links the fuzzer's main itself.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
 
