@@ -252,13 +252,22 @@ int RunDemo(const Args& args) {
   monitoring::ScoringMetrics scoring_metrics((*metrics_server)->registry());
   monitoring::ProduceMetrics produce_metrics((*metrics_server)->registry());
   DemoStatus status;
+  std::atomic<uint64_t> produced{0};
+  const auto read_counters = [&] {
+    return DemoCounters{
+        .produced = produced.load(),
+        .scored = static_cast<uint64_t>(scoring_metrics.processed.Value()),
+        .alerts = static_cast<uint64_t>(scoring_metrics.survived.Value()),
+        .dead_lettered = static_cast<uint64_t>(scoring_metrics.dead_lettered.Value()),
+        .model_version = static_cast<int>(scoring_metrics.model_version.Value())};
+  };
   std::unique_ptr<monitoring::HttpServer> http;
   std::string page_url;
   if (metrics_flags.port != 0) {
     auto started = monitoring::HttpServer::Start(
         metrics_flags.bind, static_cast<int>(metrics_flags.port),
         {{"/", "text/html; charset=utf-8", [] { return std::string(kDemoPage); }},
-         {"/status.json", "application/json", [&] { return status.Json(); }},
+         {"/status.json", "application/json", [&] { return status.Json(read_counters()); }},
          {"/metrics", "text/plain; version=0.0.4", [&] { return (*metrics_server)->Scrape(); }}});
     if (started.ok()) {
       http = std::move(started).value();
@@ -275,7 +284,6 @@ int RunDemo(const Args& args) {
   const auto start = Clock::now();
   std::atomic<bool> stop_producing{false};
   std::atomic<bool> stop_all{false};
-  std::atomic<uint64_t> produced{0};
   const auto out_of_time = [&] {
     return options.duration_s > 0 &&
            Clock::now() - start >= std::chrono::seconds(options.duration_s);
@@ -331,11 +339,7 @@ int RunDemo(const Args& args) {
       if (Status s = (*tail)->Drain(&status); !s.ok())
         spdlog::warn("demo: alerts: {}", s.ToString());
     }
-    status.Sample({.produced = produced.load(),
-                   .scored = static_cast<uint64_t>(scoring_metrics.processed.Value()),
-                   .alerts = static_cast<uint64_t>(scoring_metrics.survived.Value()),
-                   .dead_lettered = static_cast<uint64_t>(scoring_metrics.dead_lettered.Value()),
-                   .model_version = static_cast<int>(scoring_metrics.model_version.Value())});
+    status.Sample(read_counters());
   };
 
   // On a terminal the view replaces the log; warnings still show.

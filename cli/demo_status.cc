@@ -84,10 +84,10 @@ DemoCounters DemoStatus::Latest() const {
   return series_.empty() ? DemoCounters{} : series_.back().counters;
 }
 
-std::string DemoStatus::Json() const {
+std::string DemoStatus::Json(const DemoCounters& live) const {
   const std::lock_guard lock(mutex_);
   const Point now = series_.empty() ? Point{} : series_.back();
-  const auto& c = now.counters;
+  const auto& c = live;
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();

@@ -54,9 +54,10 @@ class DemoStatus {
   void Sample(const DemoCounters& counters);
   void SetNextRetrain(std::optional<double> seconds_from_now);
 
-  // The page's data: counters, rates, latency percentiles, models, the
-  // time series (last 5 minutes) and the latest alerts.
-  std::string Json() const;
+  // The page's data: `live` counters (read at the request, so the page
+  // agrees with /metrics), the last sample's rates and latency percentiles,
+  // models, the time series (last 5 minutes) and the latest alerts.
+  std::string Json(const DemoCounters& live) const;
   // The terminal view, one string per line.
   std::vector<std::string> View(const std::string& page_url) const;
   // One line for logs and the final summary.
