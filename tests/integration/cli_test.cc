@@ -285,7 +285,8 @@ TEST(CliTest, DemoTrainsScoresRetrainsAndItsStatusPageShowsWhatMetricsSay) {
       [&] {
         status = testing::HttpGet(port, "/status.json").body;
         return JsonNumber(status, "model_version") >= 1 && JsonNumber(status, "scored") > 0 &&
-               JsonNumber(status, "alerts") > 0;
+               JsonNumber(status, "alerts") > 0 &&
+               status.find("\"latest_alerts\":[{") != std::string::npos;
       },
       std::chrono::seconds(40)))
       << status << demo.Stderr();
