@@ -253,6 +253,7 @@ int RunDemo(const Args& args) {
   monitoring::ProduceMetrics produce_metrics((*metrics_server)->registry());
   DemoStatus status;
   std::atomic<uint64_t> produced{0};
+  publish.sent_counter = &produced;
   const auto read_counters = [&] {
     return DemoCounters{
         .produced = produced.load(),
@@ -296,7 +297,6 @@ int RunDemo(const Args& args) {
     published = stream::PublishPassengers(
         event_producer->get(), source.get(), publish, [&] { return stop_producing.load(); },
         [&](const stream::PublishProgress& p) {
-          produced.store(p.sent);
           produce_metrics.Update(p.sent, p.acknowledged, p.failed, p.bad_rows);
         });
     produced.store(published.sent);
@@ -319,7 +319,8 @@ int RunDemo(const Args& args) {
       infer_error = watcher.status();
       return;
     }
-    auto model = WaitForModel(**registry, watcher->get(), should_stop, &scoring_metrics);
+    auto model = WaitForModel(**registry, watcher->get(), should_stop, &scoring_metrics,
+                              "the trainer (after --min-labeled labeled events)");
     if (!model.ok()) {
       if (model.status().code() != StatusCode::kCancelled) infer_error = model.status();
       return;

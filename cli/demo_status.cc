@@ -1,6 +1,7 @@
 #include "cli/demo_status.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +46,7 @@ void DemoStatus::AddAlert(const DemoAlert& alert) {
 void DemoStatus::Note(const std::string& event) {
   const std::lock_guard lock(mutex_);
   notes_.push_back(fmt::format("{:>6.1f}s  {}", Elapsed(), event));
+  spdlog::info("{}", event);
   if (notes_.size() > kNotes) notes_.pop_front();
 }
 

@@ -49,7 +49,9 @@ class DemoStatus {
 
   void AddModel(const DemoModel& model);
   void AddAlert(const DemoAlert& alert);
-  void Note(const std::string& event);  // "model v2 trained ...", shown in the log
+  // "model v2 trained ...": kept for the view's log, and logged at info
+  // (which the demo silences while the terminal view is on).
+  void Note(const std::string& event);
   // The main thread, about once a second: a new point of the time series.
   void Sample(const DemoCounters& counters);
   void SetNextRetrain(std::optional<double> seconds_from_now);

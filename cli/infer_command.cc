@@ -143,7 +143,8 @@ int RunInfer(const Args& args) {
   if (!registry.ok()) return ReportFailure("infer", registry.status());
   auto watcher = inference::ModelWatcher::Start(ResolveKafka(kafka), models_topic, *key);
   if (!watcher.ok()) return ReportFailure("infer", watcher.status());
-  auto model = WaitForModel(**registry, watcher->get(), ShutdownRequested, &metrics);
+  auto model =
+      WaitForModel(**registry, watcher->get(), ShutdownRequested, &metrics, "`kappa train`");
   if (!model.ok() && model.status().code() == StatusCode::kCancelled) {
     spdlog::info("{}", model.status().message());  // a clean stop, not a failure
     return 0;

@@ -10,7 +10,8 @@ namespace kappa::cli {
 Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
                                                        inference::ModelWatcher* watcher,
                                                        const std::function<bool()>& should_stop,
-                                                       monitoring::ScoringMetrics* metrics) {
+                                                       monitoring::ScoringMetrics* metrics,
+                                                       std::string_view publisher) {
   auto last_notice = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto current = registry.Current();
@@ -24,7 +25,7 @@ Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelReg
     if (*announced) return std::move(announced).value();
     if (std::chrono::steady_clock::now() - last_notice > std::chrono::seconds(10)) {
       last_notice = std::chrono::steady_clock::now();
-      spdlog::info("no model in {} yet; waiting for `kappa train` to publish one", registry.dir());
+      spdlog::info("no model in {} yet; waiting for {} to publish one", registry.dir(), publisher);
     }
     if (should_stop()) return Status::Cancelled("stopped before a model was available");
   }

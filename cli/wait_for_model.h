@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "common/status.h"
 #include "inference/model.h"
@@ -16,9 +17,11 @@ namespace kappa::cli {
 // models topic; waits (saying so every 10 s) while there is none. Cancelled
 // when should_stop() turns true first. Announcements refused meanwhile are
 // counted in metrics->reload_failures, as the scorer counts them later.
+// `publisher` names, in the waiting notice, what will publish the model.
 Result<std::unique_ptr<inference::Model>> WaitForModel(const inference::ModelRegistry& registry,
                                                        inference::ModelWatcher* watcher,
                                                        const std::function<bool()>& should_stop,
-                                                       monitoring::ScoringMetrics* metrics);
+                                                       monitoring::ScoringMetrics* metrics,
+                                                       std::string_view publisher);
 
 }  // namespace kappa::cli

@@ -85,6 +85,8 @@ PublishSummary PublishPassengers(Producer* producer, PassengerSource* source,
         producer->Send(options.topic, std::string_view(key.data(), key_end - key.data()), value);
     if (!error.ok()) break;
     ++sent;
+    if (options.sent_counter != nullptr)
+      options.sent_counter->store(sent, std::memory_order_relaxed);
     // Serve delivery reports often enough to keep the queue short, rarely
     // enough that at full speed polling is not the cost.
     if (options.rate > 0 || sent % 256 == 0) producer->Poll(std::chrono::milliseconds(0));

@@ -8,6 +8,7 @@
 // callback about every 200 ms.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,10 @@ struct PublishOptions {
   double rate = 20.0;  // events per second; 0 = as fast as possible
   uint64_t count = 0;  // 0 = until the source ends or should_stop()
   std::chrono::milliseconds flush_timeout{30000};
+  // If set, holds the count sent so far, updated right after each send:
+  // live views compare it with what was scored, and on_progress (every
+  // 200 ms) would lag behind the consumer.
+  std::atomic<uint64_t>* sent_counter = nullptr;
 };
 
 struct PublishSummary {

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/support/http.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -97,6 +98,42 @@ std::vector<std::vector<std::string>> KappaCommandLines(const std::string& readm
     }
   }
   return commands;
+}
+
+// The README opens with the two commands of a fresh machine. The first is
+// run here as written (in this build folder, with a short duration and a
+// free port): it must build, run the whole loop and end with its summary.
+TEST(ReadmeTest, ItsFirstCommandRunsTheDemo) {
+  const auto blocks = ShellBlocks(Readme());
+  ASSERT_FALSE(blocks.empty());
+  std::vector<std::string> first_words;
+  std::istringstream lines(blocks[0]);
+  for (std::string line; std::getline(lines, line);) {
+    const auto words = Words(line);
+    if (!words.empty()) first_words.push_back(words[0]);
+  }
+  ASSERT_EQ(first_words, (std::vector<std::string>{"./scripts/demo", "./scripts/test"}));
+
+  const int port = testing::FreeLoopbackPort();
+  const auto run = RunProcess(
+      {(fs::path(KAPPA_SOURCE_DIR) / "scripts/demo").string(), "--duration", "20", "--rate",
+       "100", "--metrics-port", std::to_string(port), "--metrics-bind", "127.0.0.1"},
+      "", std::chrono::seconds(240),
+      {{"KAPPA_BUILD_DIR", fs::path(testing::KappaBinary()).parent_path().string()},
+       {"KAFKA_BROKERS", ""}});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.err.find("http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos)
+      << "the status page's address is printed at start: " << run.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      run.out, m,
+      std::regex(R"(produced=(\d+) scored=(\d+) alerts=(\d+) dead_lettered=0 models=(\d+))")))
+      << run.out;
+  EXPECT_GE(std::stoull(m[1]), 1000u) << "20 s at 100 events/s";
+  EXPECT_GT(std::stoull(m[2]), 0u) << "a model was trained and scored live events";
+  EXPECT_GT(std::stoull(m[3]), 0u);
+  EXPECT_GE(std::stoull(m[4]), 1u);
+  EXPECT_LE(std::stoull(m[2]), std::stoull(m[1]));
 }
 
 TEST(ReadmeTest, TheTourRunsAsWritten) {
