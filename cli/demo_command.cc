@@ -182,7 +182,9 @@ int RunDemo(const Args& args) {
   KafkaFlags kafka;  // -X properties apply to the demo's clients
   stream::PublishOptions publish;
   DemoOptions options;
-  MetricsFlags metrics_flags{.port = 8000};
+  // Loopback by default: the page shows passenger names, and the demo is a
+  // laptop tool (--metrics-bind 0.0.0.0 shares it).
+  MetricsFlags metrics_flags{.port = 8000, .bind = "127.0.0.1"};
   CommandLine cl(
       "kappa demo", "[options]",
       "Runs the whole Kappa loop in one process with nothing else installed: an embedded\n"
@@ -210,7 +212,7 @@ int RunDemo(const Args& args) {
                "directory, removed at the end)",
                &options.work_dir);
   AddMetricsFlags(&cl, &metrics_flags);
-  AddKafkaFlags(&cl, &kafka);
+  AddKafkaFlags(&cl, &kafka, /*with_brokers=*/false);
   cl.AddEpilog(
       "The status page is at http://ADDRESS:PORT/ (also /status.json and /metrics).\n"
       "Output (stdout, at the end): produced=N scored=N alerts=N dead_lettered=N models=N\n"
@@ -219,11 +221,6 @@ int RunDemo(const Args& args) {
   auto help = cl.Parse(args);
   if (!help.ok()) return ReportFailure("demo", help.status());
   if (*help) return 0;
-  if (!kafka.brokers.empty()) {
-    return ReportFailure(
-        "demo", Status::InvalidArgument("-b: the demo runs its own embedded broker; use kappa "
-                                        "produce/train/infer against other brokers"));
-  }
   std::unique_ptr<stream::PassengerSource> source;
   if (options.csv.empty()) {
     source = stream::MakeGeneratorSource({.seed = static_cast<uint64_t>(options.seed)});

@@ -13,7 +13,8 @@ namespace kappa::cli {
 namespace {
 
 constexpr size_t kLatestAlerts = 20;
-constexpr size_t kLatencies = 1000;
+constexpr size_t kLatencies = 10000;
+constexpr double kLatencyWindowSeconds = 10;
 constexpr size_t kNotes = 5;
 constexpr size_t kSeries = 300;  // 5 minutes of 1 s samples
 
@@ -38,8 +39,8 @@ void DemoStatus::AddAlert(const DemoAlert& alert) {
   latest_alerts_.push_front(alert);
   if (latest_alerts_.size() > kLatestAlerts) latest_alerts_.pop_back();
   if (alert.latency_ms) {
-    latencies_ms_.push_back(*alert.latency_ms);
-    if (latencies_ms_.size() > kLatencies) latencies_ms_.pop_front();
+    latencies_.push_back({Elapsed(), *alert.latency_ms});
+    if (latencies_.size() > kLatencies) latencies_.pop_front();
   }
 }
 
@@ -56,15 +57,23 @@ void DemoStatus::SetNextRetrain(std::optional<double> seconds_from_now) {
 }
 
 double DemoStatus::PercentileLocked(double q) const {
-  if (latencies_ms_.empty()) return 0;
-  std::vector<double> sorted(latencies_ms_.begin(), latencies_ms_.end());
+  if (latencies_.empty()) return 0;
+  std::vector<double> sorted;
+  sorted.reserve(latencies_.size());
+  for (const auto& l : latencies_) sorted.push_back(l.ms);
   const auto k = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(k), sorted.end());
   return sorted[k];
 }
 
+void DemoStatus::TrimLatenciesLocked() {
+  const double oldest = Elapsed() - kLatencyWindowSeconds;
+  while (!latencies_.empty() && latencies_.front().read_at < oldest) latencies_.pop_front();
+}
+
 void DemoStatus::Sample(const DemoCounters& counters) {
   const std::lock_guard lock(mutex_);
+  TrimLatenciesLocked();
   Point p;
   p.t = Elapsed();
   p.counters = counters;
@@ -77,6 +86,7 @@ void DemoStatus::Sample(const DemoCounters& counters) {
   }
   p.p50_ms = PercentileLocked(0.5);
   p.p99_ms = PercentileLocked(0.99);
+  p.latencies = latencies_.size();
   series_.push_back(p);
   if (series_.size() > kSeries) series_.pop_front();
 }
@@ -186,8 +196,8 @@ std::vector<std::string> DemoStatus::View(const std::string& page_url) const {
                               now.events_per_second));
   lines.push_back(
       fmt::format("  alerts out  {:>10}   survival rate {:.1f}%", Count(c.alerts), survival));
-  lines.push_back(latencies_ms_.empty()
-                      ? std::string("  latency     event -> scored: no alert yet")
+  lines.push_back(now.latencies == 0
+                      ? std::string("  latency     event -> scored: no alert in the last 10 s")
                       : fmt::format("  latency     event -> scored p50 {:.0f} ms  p99 {:.0f} ms",
                                     now.p50_ms, now.p99_ms));
   const DemoModel* model = nullptr;
@@ -203,7 +213,7 @@ std::vector<std::string> DemoStatus::View(const std::string& page_url) const {
   } else {
     lines.push_back("  model       none yet: training once enough labeled events arrived");
   }
-  if (next_retrain_at_) {
+  if (next_retrain_at_ && model != nullptr) {  // before the first model it is a retry, not a retrain
     lines.push_back(
         fmt::format("  retrain     in {:.0f} s", std::max(0.0, *next_retrain_at_ - Elapsed())));
   }

@@ -73,15 +73,23 @@ class DemoStatus {
     double events_per_second = 0;
     double p50_ms = 0;
     double p99_ms = 0;
+    size_t latencies = 0;  // alerts the percentiles are of
   };
   double Elapsed() const;
   double PercentileLocked(double q) const;  // of recent alert latencies
+  void TrimLatenciesLocked();
 
   mutable std::mutex mutex_;
   std::chrono::steady_clock::time_point start_;
   std::vector<DemoModel> models_;
   std::deque<DemoAlert> latest_alerts_;    // newest first, at most 20
-  std::deque<double> latencies_ms_;        // last 1000 alerts
+  // Alerts read in the last 10 s (at most 10,000): a time window, so the
+  // backlog scored when the first model arrived leaves it within seconds.
+  struct TimedLatency {
+    double read_at = 0;  // Elapsed()
+    double ms = 0;
+  };
+  std::deque<TimedLatency> latencies_;
   std::deque<std::string> notes_;          // newest last, at most 5
   std::deque<Point> series_;               // one per sample, at most 300
   std::optional<double> next_retrain_at_;  // seconds since start

@@ -22,11 +22,13 @@ std::optional<std::string> KafkaFlags::group_id() const {
   return id;
 }
 
-void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags) {
-  cl->AddString("brokers", 'b', "HOST:PORT[,...]",
-                "Kafka bootstrap servers (default: $KAFKA_BROKERS, else the\n"
-                "running embedded broker's address file, else localhost:9092)",
-                &flags->brokers);
+void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags, bool with_brokers) {
+  if (with_brokers) {
+    cl->AddString("brokers", 'b', "HOST:PORT[,...]",
+                  "Kafka bootstrap servers (default: $KAFKA_BROKERS, else the\n"
+                  "running embedded broker's address file, else localhost:9092)",
+                  &flags->brokers);
+  }
   cl->AddOption("property", 'X', "KEY=VALUE",
                 "set any librdkafka property (repeatable), as kcat does;\n"
                 "a property librdkafka rejects is an error (exit 2)",

@@ -22,7 +22,8 @@ struct KafkaFlags {
   std::optional<std::string> group_id() const;
 };
 
-void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags);
+// Without `with_brokers` there is no -b (the demo runs its own broker).
+void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags, bool with_brokers = true);
 
 // The properties of a --kafka-config file: one `key=value` per line, as with
 // -X; blank lines and lines starting with '#' are skipped; spaces around the

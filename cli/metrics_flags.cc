@@ -11,7 +11,8 @@ void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags) {
   cl->AddInt("metrics-port", 0, "PORT",
              fmt::format("Prometheus /metrics port (default {}; 0 = none)", flags->port),
              &flags->port, 0, 65535);
-  cl->AddString("metrics-bind", 0, "ADDRESS", "address of the metrics endpoint (default 0.0.0.0)",
+  cl->AddString("metrics-bind", 0, "ADDRESS",
+                fmt::format("address of the metrics endpoint (default {})", flags->bind),
                 &flags->bind);
 }
 

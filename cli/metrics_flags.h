@@ -16,7 +16,7 @@ namespace kappa::cli {
 // reprocess 8003, so that they can run side by side on one machine.
 struct MetricsFlags {
   int64_t port = 0;
-  std::string bind = "0.0.0.0";
+  std::string bind = "0.0.0.0";  // every interface, as the seed's endpoint and containers need
   int64_t linger_s = 0;  // jobs: keep serving this long after the end
 };
 
