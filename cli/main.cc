@@ -33,7 +33,8 @@ constexpr Command kCommands[] = {
 
 void PrintUsage(std::FILE* to) {
   std::fprintf(to,
-               "Usage: kappa <command> [options]   (kappa <command> --help for its options)\n\n"
+               "Usage: kappa <command> [options]   (kappa <command> --help for its options)\n"
+               "       kappa --version\n\n"
                "A Kappa-architecture stream processor for machine learning on Kafka.\n\n"
                "Commands:\n");
   for (const auto& c : kCommands) {
@@ -78,6 +79,10 @@ int Main(int argc, char** argv) {
       }
     }
     PrintUsage(stdout);
+    return 0;
+  }
+  if (name == "--version" || name == "version") {
+    std::printf("kappa %s\n", KAPPA_VERSION);
     return 0;
   }
   for (const auto& c : kCommands) {

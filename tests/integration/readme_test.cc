@@ -146,9 +146,12 @@ TEST(ReadmeTest, TheTourRunsAsWritten) {
   std::ofstream(dir.File("tour.sh")) << blocks[0];
   // `build/kappa` as in the repository; its own address file and state.
   fs::create_directory_symlink(fs::path(testing::KappaBinary()).parent_path(), dir.File("build"));
+  // Its first line makes a scratch directory with mktemp: in this test's.
   const auto run = RunProcess({"bash", "-c", "cd '" + dir.path() + "' && bash -e tour.sh"}, "",
                               std::chrono::seconds(240),
-                              {{"XDG_RUNTIME_DIR", dir.path()}, {"KAFKA_BROKERS", ""}});
+                              {{"XDG_RUNTIME_DIR", dir.path()},
+                               {"KAFKA_BROKERS", ""},
+                               {"TMPDIR", dir.path()}});
   // A failed step leaves the background broker running: stop it by its pid.
   std::ifstream address_file(dir.File("kappa-broker.address"));
   std::string address;
