@@ -420,7 +420,14 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
           ++consecutive_aborts <= kMaxConsecutiveAborts) {
         // Nothing of the batch is visible to read_committed readers: score
         // it again from its first offsets.
-        spdlog::warn("transaction aborted, scoring the batch again: {}", outcome.message());
+        // The name is what the batch's records carry in their kappa.txn
+        // header: a reader without transaction isolation (the embedded
+        // broker) can tell the aborted records by it.
+        spdlog::warn(
+            "transaction {} of transactional.id {} aborted, scoring the batch again "
+            "(partitions {}): {}",
+            transaction_id, options_.transactional_id, Partitions(first_offsets),
+            outcome.message());
         KAPPA_RETURN_IF_ERROR(RetryTransactional(
             [&] { return (*producer)->AbortTransaction(std::chrono::seconds(30)); }));
         KAPPA_RETURN_IF_ERROR((*consumer)->Seek(first_offsets, std::chrono::seconds(10)));

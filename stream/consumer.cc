@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <algorithm>
 #include <exception>
+#include <thread>
 #include <utility>
 
 #include "stream/rdkafka_handles.h"
@@ -333,14 +335,51 @@ Result<std::vector<TopicPartitionOffset>> Consumer::Assignment() {
   return out;
 }
 
+namespace {
+
+// Errors after which asking again can succeed: the leader moved (the client
+// learns the new one from fresh metadata) or is briefly unreachable.
+bool WatermarksRetriable(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t partition,
                                              std::chrono::milliseconds timeout) {
-  Watermarks w;
-  KAPPA_RETURN_IF_ERROR(
-      FromKafka(rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &w.low, &w.high,
-                                                 static_cast<int>(timeout.count())),
-                "watermarks of " + topic + " [" + std::to_string(partition) + "]"));
-  return w;
+  // librdkafka asks the leader it has cached and returns its error as is:
+  // right after a leader move that is NOT_LEADER_FOR_PARTITION. Refresh the
+  // metadata and ask again until `timeout`.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string context = "watermarks of " + topic + " [" + std::to_string(partition) + "]";
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    Watermarks w;
+    const auto err = rd_kafka_query_watermark_offsets(
+        rk_, topic.c_str(), partition, &w.low, &w.high,
+        static_cast<int>(std::max<int64_t>(left.count(), 1)));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return w;
+    if (!WatermarksRetriable(err) || std::chrono::steady_clock::now() >= deadline) {
+      return FromKafka(err, context);
+    }
+    spdlog::debug("{}: {}; refreshing metadata and asking again", context, rd_kafka_err2str(err));
+    // A metadata request for the topic makes the client learn its leaders.
+    // Best effort: if it fails, the next attempt says why.
+    internal::PartitionCount(rk_, topic, std::chrono::milliseconds(1000)).status().IgnoreError();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Result<int32_t> Consumer::PartitionCount(const std::string& topic,

@@ -132,7 +132,9 @@ class Consumer {
   // Assign), with offset kOffsetStored.
   Result<std::vector<TopicPartitionOffset>> Assignment();
 
-  // Asks the broker for a partition's watermarks.
+  // Asks the partition's leader for its watermarks. A leader that moved or
+  // is briefly unreachable is asked again (after fresh metadata) until
+  // `timeout`.
   Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
                                      std::chrono::milliseconds timeout);
   // Number of partitions of `topic` (NotFound when the topic does not exist).

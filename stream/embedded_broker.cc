@@ -82,4 +82,22 @@ void EmbeddedBroker::PushRequestErrors(int api_key, int count, int error_code) {
                                           errors.data());
 }
 
+void EmbeddedBroker::ClearRequestErrors(int api_key) {
+  rd_kafka_mock_clear_request_errors(cluster_, static_cast<int16_t>(api_key));
+}
+
+Status EmbeddedBroker::SetPartitionLeader(const std::string& topic, int32_t partition,
+                                          int broker_id) {
+  return internal::FromKafka(
+      rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker_id),
+      "leader of " + topic + " [" + std::to_string(partition) + "]");
+}
+
+Status EmbeddedBroker::SetCoordinator(const std::string& type, const std::string& key,
+                                      int broker_id) {
+  return internal::FromKafka(
+      rd_kafka_mock_coordinator_set(cluster_, type.c_str(), key.c_str(), broker_id),
+      type + " coordinator of " + key);
+}
+
 }  // namespace kappa::stream

@@ -58,6 +58,14 @@ class EmbeddedBroker {
   Status SetBrokerRtt(int broker_id, std::chrono::milliseconds rtt);
   // The next `count` requests of Kafka API `api_key` fail with `error_code`.
   void PushRequestErrors(int api_key, int count, int error_code);
+  // Forgets the errors still pushed for `api_key`.
+  void ClearRequestErrors(int api_key);
+  // Makes broker `broker_id` the leader of `topic` [partition]; clients that
+  // still send to the old leader get NOT_LEADER_FOR_PARTITION.
+  Status SetPartitionLeader(const std::string& topic, int32_t partition, int broker_id);
+  // Makes broker `broker_id` the coordinator of consumer group `key`
+  // (`type` "group") or of transactional id `key` (`type` "transaction").
+  Status SetCoordinator(const std::string& type, const std::string& key, int broker_id);
 
  private:
   EmbeddedBroker() = default;

@@ -89,7 +89,18 @@ Status Producer::Send(const std::string& topic, std::string_view key,
   for (;;) {
     rd_kafka_error_t* error = rd_kafka_produceva(rk_, vus.data(), n);
     if (error == nullptr) break;
-    if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    const auto code = rd_kafka_error_code(error);
+    if (code == RD_KAFKA_RESP_ERR__STATE && !options_.transactional_id.empty() &&
+        rd_kafka_fatal_error(rk_, nullptr, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // A transaction in an abortable error state (e.g. the broker refused
+      // AddPartitionsToTxn) refuses sends with a plain state error, without
+      // librdkafka's "abort required" flag: the transaction must be aborted
+      // and its work redone, as for any abortable error.
+      Status s = internal::FromKafkaError(error, "produce to " + topic);
+      return Status::Kafka(s.message(), s.kafka_code(), /*retriable=*/false, /*fatal=*/false,
+                           /*txn_requires_abort=*/true);
+    }
+    if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return internal::FromKafkaError(error, "produce to " + topic);
     }
     rd_kafka_error_destroy(error);

@@ -86,7 +86,8 @@ class Producer {
   // std::nullopt produces a record with no value; at most kMaxHeaders headers.
   // While librdkafka's local queue is full, serves delivery reports and
   // retries (backpressure). Errors: unknown topic, message too large, fatal
-  // producer error.
+  // producer error; in a transaction that can no longer commit (an earlier
+  // abortable error), an error with txn_requires_abort().
   Status Send(const std::string& topic, std::string_view key, std::optional<std::string_view> value,
               std::span<const Header> headers = {}, void* opaque = nullptr,
               int32_t partition = kAnyPartition);

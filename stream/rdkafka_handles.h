@@ -48,7 +48,8 @@ Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::str
 // Thread-safe.
 std::string RedactSecrets(std::string_view text);
 
-// A configuration with the client options applied (defaults first, then the
+// A configuration with the client options applied (kappa's defaults for
+// every client, e.g. reconnect.backoff.max.ms=1000, first, then the
 // caller's `defaults`, then the user's -X properties, so -X wins) and
 // librdkafka's log and error output routed to spdlog.
 Result<ConfHandle> MakeConf(const KafkaClientOptions& options,

@@ -12,7 +12,7 @@ std::optional<std::string> Record::Header(const std::string& name) const {
 }
 
 void EmbeddedBrokerTest::SetUp() {
-  auto broker = stream::EmbeddedBroker::Start({});
+  auto broker = stream::EmbeddedBroker::Start(BrokerOptions());
   ASSERT_TRUE(broker.ok()) << broker.status().ToString();
   broker_ = std::move(broker).value();
 }

@@ -31,6 +31,8 @@ struct Record {
 class EmbeddedBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // The broker each test gets; a fixture may override (e.g. more brokers).
+  virtual stream::EmbeddedBrokerOptions BrokerOptions() const { return {}; }
 
   const std::string& bootstrap() const { return broker_->bootstrap_servers(); }
   stream::KafkaClientOptions Client() const;

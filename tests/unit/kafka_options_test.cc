@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "stream/rdkafka_handles.h"
 
 namespace kappa::stream {
@@ -72,3 +74,23 @@ TEST(KafkaOptionsTest, RejectedPropertiesAreReportedWithoutTheirSecretValues) {
 
 }  // namespace
 }  // namespace kappa::stream
+
+// After a broker outage librdkafka waits up to reconnect.backoff.max.ms
+// (10 s by default) between reconnect attempts, so a job came back up to
+// 10 s after the broker did (tests/faults: broker-down-*). kappa caps it at
+// 1 s for every client; -X still overrides it.
+TEST(KafkaOptionsTest, ReconnectBackoffIsCappedAtOneSecondUnlessOverridden) {
+  auto value = [](const kappa::stream::KafkaClientOptions& client) {
+    auto conf = kappa::stream::internal::MakeConf(client, {});
+    EXPECT_TRUE(conf.ok());
+    std::array<char, 64> buf{};
+    size_t size = buf.size();
+    EXPECT_EQ(rd_kafka_conf_get(conf->get(), "reconnect.backoff.max.ms", buf.data(), &size),
+              RD_KAFKA_CONF_OK);
+    return std::string(buf.data());
+  };
+  kappa::stream::KafkaClientOptions client;
+  EXPECT_EQ(value(client), "1000");
+  client.properties = {{"reconnect.backoff.max.ms", "5000"}};
+  EXPECT_EQ(value(client), "5000");
+}
