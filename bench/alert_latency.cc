@@ -357,11 +357,12 @@ int RunReload(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
   };
   Consume(rk, queue, flags.timeout_s, on_record, done);
   if (alerts.empty()) Fail("no alert with scored_at and model_version in " + flags.topic);
-  std::stable_sort(alerts.begin(), alerts.end(),
-                   [](const ScoredAlert& a, const ScoredAlert& b) { return a.scored_at < b.scored_at; });
-  std::vector<double> gaps;     // between consecutive batches that alerted
-  std::vector<double> waited;   // every alert's scored_at - event_ts
-  std::string switches;         // v1>v2:GAP_MS:WAITED_MS,...
+  std::stable_sort(alerts.begin(), alerts.end(), [](const ScoredAlert& a, const ScoredAlert& b) {
+    return a.scored_at < b.scored_at;
+  });
+  std::vector<double> gaps;    // between consecutive batches that alerted
+  std::vector<double> waited;  // every alert's scored_at - event_ts
+  std::string switches;        // v1>v2:GAP_MS:WAITED_MS,...
   double worst_gap = 0;
   double worst_waited = 0;
   int count = 0;
@@ -370,7 +371,8 @@ int RunReload(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
     if (i == 0) continue;
     const ScoredAlert& prev = alerts[i - 1];
     const ScoredAlert& cur = alerts[i];
-    if (cur.scored_at != prev.scored_at) gaps.push_back(static_cast<double>(cur.scored_at - prev.scored_at));
+    if (cur.scored_at != prev.scored_at)
+      gaps.push_back(static_cast<double>(cur.scored_at - prev.scored_at));
     if (cur.model_version != prev.model_version) {
       // The first batch of the new version: how long its events waited.
       int64_t batch_waited = 0;
@@ -389,8 +391,8 @@ int RunReload(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
   std::printf(
       "alerts=%zu switches=%d switch_gap_ms=%.0f switch_waited_ms=%.0f gap_p50_ms=%.1f "
       "gap_p99_ms=%.1f waited_p50_ms=%.1f waited_p99_ms=%.1f detail=%s\n",
-      alerts.size(), count, worst_gap, worst_waited, Percentile(gaps, 0.50),
-      Percentile(gaps, 0.99), Percentile(waited, 0.50), Percentile(waited, 0.99),
+      alerts.size(), count, worst_gap, worst_waited, Percentile(gaps, 0.50), Percentile(gaps, 0.99),
+      Percentile(waited, 0.50), Percentile(waited, 0.99),
       switches.empty() ? "-" : switches.c_str());
   return count > 0 ? 0 : 1;
 }
