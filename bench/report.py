@@ -9,7 +9,8 @@ stands for a space), and
 - with --markdown PATH, writes the same tables and the machine's details as
   a Markdown page (docs/benchmarks.md on a full run).
 
-    report.py --results FILE --json OUT [--markdown OUT] --command CMD [--build-dir DIR]
+    report.py --results FILE --json OUT [--markdown OUT] --command CMD
+    report.py --from-json bench-results.json [--markdown OUT]   (render again)
 """
 import argparse
 import datetime
@@ -232,29 +233,41 @@ def targets(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--json", required=True)
+    parser.add_argument("--results", help="the rows scripts/bench recorded")
+    parser.add_argument("--json", help="where to write them as JSON")
+    parser.add_argument("--from-json", help="render a bench-results.json again")
     parser.add_argument("--markdown")
-    parser.add_argument("--command", required=True)
-    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--command")
     args = parser.parse_args()
 
-    rows = read_results(args.results)
-    run_info = {}
-    for r in rows.pop("run", []):
-        run_info.update(r)
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    commit = run(["git", "rev-parse", "--short", "HEAD"])
-    if commit and run(["git", "status", "--porcelain", "--untracked-files=no"]):
-        commit += " (with uncommitted changes)"
-    info = {
-        "date": now.isoformat(),
-        "command": args.command,
-        "commit": commit,
-        "load_start": run_info.get("load_start"),
-        "load_end": run_info.get("load_end"),
-        "machine": machine(),
-    }
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as f:
+            info = json.load(f)
+        rows = info.pop("results")
+        for section_rows in rows.values():  # ratios print as they were written
+            for r in section_rows:
+                for k, v in r.items():
+                    if isinstance(v, float):
+                        r[k] = Decimal(str(v))
+    else:
+        if not (args.results and args.json and args.command):
+            parser.error("--results, --json and --command are needed (or --from-json)")
+        rows = read_results(args.results)
+        run_info = {}
+        for r in rows.pop("run", []):
+            run_info.update(r)
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        commit = run(["git", "rev-parse", "--short", "HEAD"])
+        if commit and run(["git", "status", "--porcelain", "--untracked-files=no"]):
+            commit += " (with uncommitted changes)"
+        info = {
+            "date": now.isoformat(),
+            "command": args.command,
+            "commit": commit,
+            "load_start": run_info.get("load_start"),
+            "load_end": run_info.get("load_end"),
+            "machine": machine(),
+        }
 
     tables = []
     for section in ORDER:
@@ -262,14 +275,16 @@ def main():
             tables += markdown_table(section, rows[section])
     goal_lines = targets(rows)
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w", encoding="utf-8") as f:
-        json.dump({**info, "results": rows}, f, indent=2)
-        f.write("\n")
+    if not args.from_json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({**info, "results": rows}, f, indent=2)
+            f.write("\n")
 
     print("\n".join(["## All results of this run", ""] + tables +
                      (["### Targets", ""] + goal_lines + [""] if goal_lines else [])))
-    print(f"results: {args.json}")
+    if not args.from_json:
+        print(f"results: {args.json}")
 
     if args.markdown:
         m = info["machine"]
@@ -288,7 +303,7 @@ def main():
             "| --- | --- |",
             f"| command | `{args.command}` |",
             f"| date (UTC) | {info['date']} |",
-            f"| commit | {commit or 'unknown'} |",
+            f"| commit | {info['commit'] or 'unknown'} |",
             f"| load average (1 min) at start / end | {info['load_start']} / {info['load_end']} |",
             f"| CPU | {m['cpu']} |",
             f"| cores | {m['cores']} |",
@@ -300,6 +315,12 @@ def main():
         ]
         page += [f"| {p} | {v} |" for p, v in m["packages"].items()]
         page += [""]
+        loads = [x for x in (info["load_start"], info["load_end"]) if isinstance(x, (int, float))]
+        if loads and max(loads) > m["cores"]:
+            page += [f"The machine was busy: a load average above its {m['cores']} cores means "
+                     "other work competed with this run for the CPU, which inflates latencies "
+                     "and the times of CPU-bound phases (fit) most; the ratios measured "
+                     "side by side within the run are the numbers to compare.", ""]
         if goal_lines:
             page += ["## Targets (issue 9)", ""] + goal_lines + [""]
         page += ["## Results", ""] + tables
