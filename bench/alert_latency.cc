@@ -25,6 +25,19 @@
 //     which infer scored (scripts/bench divides events by it). Fails if the
 //     broker's retention dropped any alert (the span would be too short).
 //
+//   kappa_bench_alert_latency -b HOST:PORT [-t TOPIC] --reload [--ready-file PATH]
+//       [--idle S] [--timeout S]
+//     Hot-reload pause. Reads alerts from the current end (as the first mode)
+//     until --idle, sorts them by scored_at and finds every change of
+//     model_version. Output: alerts=N switches=N switch_gap_ms=G
+//       switch_waited_ms=W gap_p50_ms=X gap_p99_ms=Y waited_p50_ms=X
+//       waited_p99_ms=Y detail=v1>v2:G:W,...
+//     where a gap is the step between the scored_at of two consecutive
+//     batches that alerted (switch_gap_ms: the largest step across a
+//     version change; gap_p50/p99: over all steps), and waited is scored_at
+//     - event_ts (switch_waited_ms: the most any event of the first batch of
+//     a new version waited). Exit code 1 when no switch was seen.
+//
 // event_ts and scored_at are whole milliseconds, so each latency reads up to
 // 1 ms high (0.5 ms on average). The probe's own fetch is part of what it
 // measures, so it asks for an answer within 1 ms (fetch.wait.max.ms=1): the
@@ -62,7 +75,8 @@ double WallClockMs() {
 // reads an event's own `ts` and no scored_at (0).
 struct AlertTimes {
   int64_t event_ts = 0;
-  int64_t scored_at = 0;  // 0: none
+  int64_t scored_at = 0;      // 0: none
+  int64_t model_version = 0;  // 0: none
 };
 
 class AlertParser {
@@ -79,6 +93,9 @@ class AlertParser {
     simdjson::ondemand::object object;
     if (doc.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
     AlertTimes t;
+    if (object["model_version"].get_int64().get(t.model_version) != simdjson::SUCCESS) {
+      t.model_version = 0;
+    }
     if (object["event_ts"].get_int64().get(t.event_ts) != simdjson::SUCCESS &&
         object["ts"].get_int64().get(t.event_ts) != simdjson::SUCCESS) {
       return std::nullopt;
@@ -106,6 +123,7 @@ struct Flags {
   std::string topic = "titanic-alerts";
   std::string ready_file;
   bool span = false;
+  bool reload = false;
   int64_t count = 0;  // 0: no limit
   double idle_s = 3;
   double timeout_s = 120;
@@ -126,8 +144,8 @@ Flags ParseFlags(int argc, char** argv) {
   Flags f;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--span") {
-      f.span = true;
+    if (arg == "--span" || arg == "--reload") {
+      (arg == "--span" ? f.span : f.reload) = true;
       continue;
     }
     if (i + 1 >= argc) Fail("missing value after " + arg + " (see the comment atop the source)", 2);
@@ -311,6 +329,74 @@ int RunLatency(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
   return samples.counted() > 0 ? 0 : 1;
 }
 
+// --reload: the alerts of a run during which the model changed, in the order
+// they were scored. A batch's alerts share one scored_at (ms), so the distinct
+// scored_at values are the batches that alerted; the step from the last one
+// scored by the old version to the first one by the new is the pause the
+// switch caused, to compare with the usual step between batches.
+struct ScoredAlert {
+  int64_t scored_at = 0;
+  int64_t model_version = 0;
+  int64_t waited_ms = 0;  // scored_at - event_ts
+};
+
+int RunReload(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
+  if (!flags.ready_file.empty()) std::ofstream(flags.ready_file) << "ready\n";
+  AlertParser parser;
+  std::vector<ScoredAlert> alerts;
+  std::optional<Clock::time_point> last_alert;
+  const auto on_record = [&](const rd_kafka_message_t& m, double /*now_ms*/) {
+    const auto t = parser.Parse(m.payload, m.len);
+    if (!t || t->scored_at == 0 || t->model_version == 0) return;
+    last_alert = Clock::now();
+    alerts.push_back({t->scored_at, t->model_version, t->scored_at - t->event_ts});
+  };
+  const auto done = [&] {
+    return last_alert &&
+           std::chrono::duration<double>(Clock::now() - *last_alert).count() > flags.idle_s;
+  };
+  Consume(rk, queue, flags.timeout_s, on_record, done);
+  if (alerts.empty()) Fail("no alert with scored_at and model_version in " + flags.topic);
+  std::stable_sort(alerts.begin(), alerts.end(), [](const ScoredAlert& a, const ScoredAlert& b) {
+    return a.scored_at < b.scored_at;
+  });
+  std::vector<double> gaps;    // between consecutive batches that alerted
+  std::vector<double> waited;  // every alert's scored_at - event_ts
+  std::string switches;        // v1>v2:GAP_MS:WAITED_MS,...
+  double worst_gap = 0;
+  double worst_waited = 0;
+  int count = 0;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    waited.push_back(static_cast<double>(alerts[i].waited_ms));
+    if (i == 0) continue;
+    const ScoredAlert& prev = alerts[i - 1];
+    const ScoredAlert& cur = alerts[i];
+    if (cur.scored_at != prev.scored_at)
+      gaps.push_back(static_cast<double>(cur.scored_at - prev.scored_at));
+    if (cur.model_version != prev.model_version) {
+      // The first batch of the new version: how long its events waited.
+      int64_t batch_waited = 0;
+      for (size_t j = i; j < alerts.size() && alerts[j].scored_at == cur.scored_at; ++j) {
+        batch_waited = std::max(batch_waited, alerts[j].waited_ms);
+      }
+      const int64_t gap = cur.scored_at - prev.scored_at;
+      switches += (switches.empty() ? "" : ",") + std::string("v") +
+                  std::to_string(prev.model_version) + ">v" + std::to_string(cur.model_version) +
+                  ":" + std::to_string(gap) + ":" + std::to_string(batch_waited);
+      worst_gap = std::max(worst_gap, static_cast<double>(gap));
+      worst_waited = std::max(worst_waited, static_cast<double>(batch_waited));
+      ++count;
+    }
+  }
+  std::printf(
+      "alerts=%zu switches=%d switch_gap_ms=%.0f switch_waited_ms=%.0f gap_p50_ms=%.1f "
+      "gap_p99_ms=%.1f waited_p50_ms=%.1f waited_p99_ms=%.1f detail=%s\n",
+      alerts.size(), count, worst_gap, worst_waited, Percentile(gaps, 0.50), Percentile(gaps, 0.99),
+      Percentile(waited, 0.50), Percentile(waited, 0.99),
+      switches.empty() ? "-" : switches.c_str());
+  return count > 0 ? 0 : 1;
+}
+
 int Main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   ConsumerHandle consumer =
@@ -318,8 +404,9 @@ int Main(int argc, char** argv) {
   const Plan plan = PlanPartitions(consumer.get(), flags);
   QueueHandle queue(rd_kafka_queue_get_consumer(consumer.get()));
   AssignAt(consumer.get(), flags.topic, plan.start);
-  return flags.span ? RunSpan(consumer.get(), queue.get(), flags, plan)
-                    : RunLatency(consumer.get(), queue.get(), flags);
+  if (flags.span) return RunSpan(consumer.get(), queue.get(), flags, plan);
+  if (flags.reload) return RunReload(consumer.get(), queue.get(), flags);
+  return RunLatency(consumer.get(), queue.get(), flags);
 }
 
 }  // namespace
