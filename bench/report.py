@@ -301,7 +301,7 @@ def main():
             "",
             "| | |",
             "| --- | --- |",
-            f"| command | `{args.command}` |",
+            f"| command | `{info['command']}` |",
             f"| date (UTC) | {info['date']} |",
             f"| commit | {info['commit'] or 'unknown'} |",
             f"| load average (1 min) at start / end | {info['load_start']} / {info['load_end']} |",
