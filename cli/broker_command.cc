@@ -71,6 +71,10 @@ int RunBroker(const Args& args) {
     return 0;
   }
 
+  // Where the address goes is checked before the broker starts.
+  if (Status s = CheckAddressFileDirectory(address_file); !s.ok()) {
+    return ReportFailure("broker", s);
+  }
   InstallShutdownHandlers();
   stream::EmbeddedBrokerOptions options;
   options.partitions = static_cast<int>(partitions);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 
 namespace kappa::cli {
@@ -59,6 +60,21 @@ void CommandLine::AddString(std::string long_name, char short_name, std::string 
                             std::string help, std::string* target) {
   AddOption(std::move(long_name), short_name, std::move(value_name), std::move(help),
             [target](std::string_view v) {
+              *target = std::string(v);
+              return Status::Ok();
+            });
+}
+
+void CommandLine::AddDirectory(std::string long_name, std::string value_name, std::string help,
+                               std::string* target) {
+  AddOption(std::move(long_name), 0, std::move(value_name), std::move(help),
+            [target](std::string_view v) -> Status {
+              if (v.empty()) return Status::InvalidArgument("expected a directory");
+              std::error_code ec;
+              const auto status = std::filesystem::status(std::string(v), ec);
+              if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
+                return Status::InvalidArgument(std::string(v) + " is not a directory");
+              }
               *target = std::string(v);
               return Status::Ok();
             });

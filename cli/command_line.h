@@ -29,6 +29,10 @@ class CommandLine {
   void AddSwitch(std::string long_name, std::string help, bool* target);
   void AddString(std::string long_name, char short_name, std::string value_name, std::string help,
                  std::string* target);
+  // A directory the command reads or creates: when the path exists it must
+  // be a directory (InvalidArgument naming it otherwise).
+  void AddDirectory(std::string long_name, std::string value_name, std::string help,
+                    std::string* target);
   void AddInt(std::string long_name, char short_name, std::string value_name, std::string help,
               int64_t* target, int64_t min, int64_t max);
   // Extra text at the end of --help (exit codes, examples).

@@ -207,10 +207,10 @@ int RunDemo(const Args& args) {
             &options.retrain_every_s, 1, 86400);
   cl.AddInt("min-labeled", 0, "N", "labeled events before the first model (default 100)",
             &options.min_labeled, 20, INT64_MAX);
-  cl.AddString("work-dir", 0, "DIR",
-               "keep the trainer's state and models here (default: a temporary\n"
-               "directory, removed at the end)",
-               &options.work_dir);
+  cl.AddDirectory("work-dir", "DIR",
+                  "keep the trainer's state and models here (default: a temporary\n"
+                  "directory, removed at the end)",
+                  &options.work_dir);
   AddMetricsFlags(&cl, &metrics_flags);
   AddKafkaFlags(&cl, &kafka, /*with_brokers=*/false);
   cl.AddEpilog(

@@ -66,7 +66,7 @@ int RunInfer(const Args& args) {
       "directory and from the models topic.\n"
       "Serves Prometheus metrics on --metrics-port. Ctrl-C finishes the batch in flight,\n"
       "commits and exits; a second Ctrl-C exits at once.");
-  cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
+  cl.AddDirectory("models-dir", "DIR", "model versions (default ./models)", &models_dir);
   AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("until-end",
                "stop once the end offsets seen at start are scored (tests,\nbenchmarks)",

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -35,6 +36,8 @@ void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags, bool with_brokers) {
                 [flags](std::string_view v) -> Status {
                   auto p = stream::ParseKafkaProperty(v);
                   if (!p.ok()) return p.status();
+                  // Refused here, before the command does any work.
+                  KAPPA_RETURN_IF_ERROR(stream::CheckKafkaProperty(*p));
                   flags->properties.push_back(std::move(p).value());
                   return Status::Ok();
                 });
@@ -52,7 +55,11 @@ void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags, bool with_brokers) {
 
 Result<std::vector<stream::KafkaProperty>> ReadKafkaConfigFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("cannot read Kafka config file " + path);
+  std::error_code ec;
+  if (!in || !std::filesystem::is_regular_file(path, ec)) {
+    const std::string why = !in ? std::strerror(errno) : "not a regular file";
+    return Status::InvalidArgument("cannot read Kafka config file " + path + ": " + why);
+  }
   std::vector<stream::KafkaProperty> properties;
   bool has_secret = false;
   int line_number = 0;
@@ -72,6 +79,9 @@ Result<std::vector<stream::KafkaProperty>> ReadKafkaConfigFile(const std::string
     std::string value = value_start == std::string::npos ? "" : line.substr(value_start);
     has_secret = has_secret || stream::IsSecretKafkaProperty(key);
     properties.emplace_back(std::move(key), std::move(value));
+    if (Status s = stream::CheckKafkaProperty(properties.back()); !s.ok()) {
+      return Status::InvalidArgument(fmt::format("{} line {}: {}", path, line_number, s.message()));
+    }
   }
   if (in.bad()) return Status::InvalidArgument("cannot read Kafka config file " + path);
   struct stat st {};
@@ -107,6 +117,21 @@ std::string DefaultBrokerAddressFile() {
     return std::string(dir) + "/kappa-broker.address";
   }
   return "/tmp/kappa-broker-" + std::to_string(getuid()) + ".address";
+}
+
+Status CheckAddressFileDirectory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::InvalidArgument("--address-file " + path + ": " + dir.string() +
+                                   " is not a directory");
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return Status::InvalidArgument("--address-file " + path + ": cannot write to " + dir.string() +
+                                   ": " + std::strerror(errno));
+  }
+  return Status::Ok();
 }
 
 Status WriteBrokerAddressFile(const std::string& path, const std::string& address) {

@@ -30,7 +30,9 @@ void AddKafkaFlags(CommandLine* cl, KafkaFlags* flags, bool with_brokers = true)
 // key and before the value are ignored (`sasl.password = x` works), the
 // rest of the value is taken as is. InvalidArgument naming the file and line
 // (never its content, which may be a secret) when a line has no '=' or an
-// empty key, or the file cannot be read. Warns when the file holds a secret
+// empty key, holds a property librdkafka refuses (stream::CheckKafkaProperty:
+// the value is shown only when it is not a secret), or the file cannot be
+// read. Warns when the file holds a secret
 // property (stream::IsSecretKafkaProperty) and other users can read it.
 Result<std::vector<stream::KafkaProperty>> ReadKafkaConfigFile(const std::string& path);
 
@@ -41,6 +43,10 @@ stream::KafkaClientOptions ResolveKafka(const KafkaFlags& flags);
 // Where `kappa broker` writes its address unless told otherwise:
 // $XDG_RUNTIME_DIR/kappa-broker.address, or /tmp/kappa-broker-<uid>.address.
 std::string DefaultBrokerAddressFile();
+
+// InvalidArgument naming `path` unless its directory exists and is
+// writable (so that WriteBrokerAddressFile can work).
+Status CheckAddressFileDirectory(const std::string& path);
 
 // Writes "<address>\n<pid>\n" atomically (temp file + rename).
 Status WriteBrokerAddressFile(const std::string& path, const std::string& address);

@@ -1,6 +1,8 @@
 #include "cli/metrics_flags.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
 #include "common/shutdown.h"
@@ -11,9 +13,31 @@ void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags) {
   cl->AddInt("metrics-port", 0, "PORT",
              fmt::format("Prometheus /metrics port (default {}; 0 = none)", flags->port),
              &flags->port, 0, 65535);
-  cl->AddString("metrics-bind", 0, "ADDRESS",
-                fmt::format("address of the metrics endpoint (default {})", flags->bind),
-                &flags->bind);
+  cl->AddOption("metrics-bind", 0, "ADDRESS",
+                fmt::format("IP address of the metrics endpoint (default {}; 127.0.0.1:\n"
+                            "this machine only, 0.0.0.0: every interface; IPv6 as\n"
+                            "::1 or [::1])",
+                            flags->bind),
+                [flags](std::string_view v) -> Status {
+                  auto address = ParseBindAddress(v);
+                  if (!address.ok()) return address.status();
+                  flags->bind = std::move(address).value();
+                  return Status::Ok();
+                });
+}
+
+Result<std::string> ParseBindAddress(std::string_view text) {
+  std::string address(text);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return address;
+  // civetweb's form of an IPv6 listening address.
+  if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return "[" + address + "]";
+  return Status::InvalidArgument("expected an IPv4 or IPv6 address such as 127.0.0.1, got '" +
+                                 std::string(text) + "'");
 }
 
 void AddJobMetricsFlags(CommandLine* cl, MetricsFlags* flags) {

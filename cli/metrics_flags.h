@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "cli/command_line.h"
 #include "common/status.h"
@@ -19,6 +20,11 @@ struct MetricsFlags {
   std::string bind = "0.0.0.0";  // every interface, as the seed's endpoint and containers need
   int64_t linger_s = 0;  // jobs: keep serving this long after the end
 };
+
+// --metrics-bind: an IPv4 address, or an IPv6 one bare or in brackets
+// (returned in brackets, as the HTTP server wants it); InvalidArgument
+// otherwise (host names are not resolved: say which interface).
+Result<std::string> ParseBindAddress(std::string_view text);
 
 // Registers both flags; `flags->port` holds the command's default.
 void AddMetricsFlags(CommandLine* cl, MetricsFlags* flags);

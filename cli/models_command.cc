@@ -134,7 +134,7 @@ int RunModels(const Args& args) {
                  "With a model key (--model-key-file), a version verifies only when it is\n"
                  "signed with that key, and what is published is signed.");
   cl.AllowPositionals("ACTION");
-  cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &models_dir);
+  cl.AddDirectory("models-dir", "DIR", "model versions (default ./models)", &models_dir);
   cl.AddString("models-topic", 0, "TOPIC", "models topic (default titanic-models)", &models_topic);
   AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("json", "show: print the manifest as JSON", &json);

@@ -161,10 +161,10 @@ int RunReprocess(const Args& args) {
                });
   cl.AddSwitch("promote", "make the new version current and publish it (blue/green switch)",
                &options.promote);
-  cl.AddString("state-dir", 0, "DIR",
-               "this reprocess's own state and run record (default ./state-reprocess-NAME)",
-               &options.state_dir);
-  cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &options.models_dir);
+  cl.AddDirectory("state-dir", "DIR",
+                  "this reprocess's own state and run record (default ./state-reprocess-NAME)",
+                  &options.state_dir);
+  cl.AddDirectory("models-dir", "DIR", "model versions (default ./models)", &options.models_dir);
   cl.AddString("output-topic", 0, "TOPIC",
                "where predictions go (default titanic-predictions.NAME); it needs at least the\n"
                "events topic's partition count, and is created with it when missing (Kafka)",

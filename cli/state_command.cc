@@ -19,7 +19,7 @@ int RunState(const Args& args) {
                  "checkpoint (next offset), the offsets and counts of stored events (labeled\n"
                  "and unlabeled), dead-lettered and expired records; then the fitted feature\n"
                  "statistics of each feature set trained on it. Read-only.");
-  cl.AddString("state-dir", 0, "DIR", "RocksDB state (default ./state)", &state_dir);
+  cl.AddDirectory("state-dir", "DIR", "RocksDB state (default ./state)", &state_dir);
   cl.AddSwitch("digest", "print only a SHA-256 over the whole state (equal digests = equal state)",
                &digest);
   auto help = cl.Parse(args);

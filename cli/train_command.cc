@@ -68,8 +68,8 @@ int RunTrain(const Args& args) {
       "with early stopping on the validation split. The new version is written to\n"
       "--models-dir, made current (unless --no-promote) and published to the models topic\n"
       "(unless --no-publish). The report goes to stdout.");
-  cl.AddString("state-dir", 0, "DIR", "RocksDB state (default ./state)", &options.state_dir);
-  cl.AddString("models-dir", 0, "DIR", "model versions (default ./models)", &options.models_dir);
+  cl.AddDirectory("state-dir", "DIR", "RocksDB state (default ./state)", &options.state_dir);
+  cl.AddDirectory("models-dir", "DIR", "model versions (default ./models)", &options.models_dir);
   AddModelKeyFlags(&cl, &key_flags);
   cl.AddSwitch("from-scratch", "clear the state and replay from the log start",
                &options.from_scratch);

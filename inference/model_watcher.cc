@@ -38,7 +38,7 @@ Result<std::unique_ptr<Model>> ModelWatcher::PollNewCurrent(std::chrono::millise
   for (const auto& r : records) {
     if (r.header(kHeaderModelCurrent) == std::optional<std::string_view>("true")) latest = &r;
   }
-  if (latest == nullptr || !latest->value()) return std::unique_ptr<Model>();
+  if (latest == nullptr) return std::unique_ptr<Model>();
   // Until the signature is verified, the version is only what the record
   // claims: good enough to name it in a message.
   std::string_view claimed = latest->header(kHeaderModelVersion).value_or(std::string_view());
@@ -46,8 +46,12 @@ Result<std::unique_ptr<Model>> ModelWatcher::PollNewCurrent(std::chrono::millise
       claimed.find_first_not_of("0123456789") != std::string_view::npos) {
     claimed = "?";  // not a number: keep arbitrary bytes out of the log
   }
-  auto message = DecodeModelMessage(*latest->value(), key_ ? &*key_ : nullptr,
-                                    latest->header(kHeaderModelSignature).value_or(""));
+  // A record with no value that claims to be current is as damaged as one
+  // whose value does not decode.
+  auto message = latest->value()
+                     ? DecodeModelMessage(*latest->value(), key_ ? &*key_ : nullptr,
+                                          latest->header(kHeaderModelSignature).value_or(""))
+                     : Result<ModelMessage>(Status::Corruption("announcement without a value"));
   Status refused;
   if (message.ok()) {
     if (message->manifest.booster_sha256 == serving_sha256) return std::unique_ptr<Model>();

@@ -4,9 +4,22 @@
 
 #include <cstring>
 #include <exception>
+#include <string>
+#include <vector>
 
 namespace kappa::monitoring {
 namespace {
+
+// civetweb gives each connection a thread from a fixed pool until its
+// request is answered, so a client that opens connections and sends nothing
+// holds threads: the pool is sized above what a crowd of idle clients plus
+// the scrapers need (unused threads sleep), and a connection that has not
+// sent a whole request within the timeout is dropped. Keep-alive stays off
+// (every answer closes the connection), and there is no document_root:
+// nothing is ever served from disk. Requests are limited to civetweb's
+// default 16 KiB of request line and headers.
+constexpr int kThreads = 64;
+constexpr int kRequestTimeoutMs = 5000;
 
 void Reply(mg_connection* connection, int status, const char* reason, const char* content_type,
            const std::string& body, bool head) {
@@ -53,12 +66,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& bind_ad
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->routes_ = std::move(routes);
   const std::string listen = bind_address + ":" + std::to_string(port);
-  const char* options[] = {"listening_ports",    listen.c_str(), "num_threads", "2",
-                           "request_timeout_ms", "10000",        nullptr};
+  const std::vector<std::string> settings = {
+      "listening_ports",    listen,
+      "num_threads",        std::to_string(kThreads),
+      "request_timeout_ms", std::to_string(kRequestTimeoutMs),
+      "enable_keep_alive",  "no"};
+  std::vector<const char*> options;
+  for (const auto& s : settings) options.push_back(s.c_str());
+  options.push_back(nullptr);
   mg_callbacks callbacks{};
   // Bind errors are reported through the return value; keep civetweb quiet.
   callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
-  server->context_ = mg_start(&callbacks, nullptr, options);
+  server->context_ = mg_start(&callbacks, nullptr, options.data());
   if (server->context_ == nullptr) {
     return Status::IoError("cannot serve on " + listen + " (address in use?)");
   }

@@ -1,12 +1,12 @@
 #include "monitoring/metrics_server.h"
 
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include <exception>
 #include <string>
 
+#include "monitoring/http_server.h"
 #include "monitoring/process_metrics.h"
 
 namespace kappa::monitoring {
@@ -20,17 +20,19 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerO
   server->registry_ = std::make_shared<prometheus::Registry>();
   server->process_ = std::make_shared<ProcessCollector>(options.command);
   if (options.port != 0) {
-    const std::string address = options.bind_address + ":" + std::to_string(options.port);
-    try {
-      // prometheus-cpp reports a failed bind by throwing (civetweb).
-      server->exposer_ = std::make_unique<prometheus::Exposer>(address);
-    } catch (const std::exception& e) {
-      return Status::IoError("cannot serve metrics on " + address + ": " + e.what());
+    // Our own read-only server (http_server.h), not prometheus-cpp's
+    // exposer: exactly /metrics, GET and HEAD only, the same hardening as
+    // the demo's pages.
+    const MetricsServer* self = server.get();
+    auto http = HttpServer::Start(options.bind_address, options.port,
+                                  {{"/metrics", "text/plain; version=0.0.4; charset=utf-8",
+                                    [self] { return self->Scrape(); }}});
+    if (!http.ok()) {
+      return Status::IoError("cannot serve metrics on " + options.bind_address + ":" +
+                             std::to_string(options.port) + " (" + http.status().message() + ")");
     }
-    server->exposer_->RegisterCollectable(server->registry_);
-    server->exposer_->RegisterCollectable(server->process_);
-    const auto ports = server->exposer_->GetListeningPorts();
-    server->port_ = ports.empty() ? options.port : ports.front();
+    server->http_ = std::move(http).value();
+    server->port_ = server->http_->port();
   }
   return server;
 }

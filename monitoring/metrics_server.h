@@ -5,8 +5,8 @@
 // Components register their metric families on registry() once at start-up
 // and keep references (prometheus-cpp metrics are thread-safe to update).
 // Port 0 means "no endpoint": metrics are still collected (tests read them
-// through registry()). The exposer runs its own civetweb threads, which only
-// read the registry. Not copyable.
+// through registry()). The endpoint is an HttpServer (http_server.h) with
+// the one page /metrics; its threads only read the registry. Not copyable.
 #pragma once
 
 #include <memory>
@@ -16,11 +16,12 @@
 
 namespace prometheus {
 class Registry;
-class Exposer;
 class Collectable;
 }  // namespace prometheus
 
 namespace kappa::monitoring {
+
+class HttpServer;
 
 struct MetricsServerOptions {
   std::string bind_address = "0.0.0.0";  // address of the /metrics endpoint
@@ -47,7 +48,7 @@ class MetricsServer {
   MetricsServer() = default;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<HttpServer> http_;  // last: its handlers read the above
   int port_ = 0;
 };
 

@@ -101,10 +101,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions options) {
                                         : consumer->options_.group_id);
   // The rebalance callback assigns and unassigns eagerly; incremental
   // (cooperative) rebalancing would need incremental_assign instead.
-  for (const auto& [key, value] : consumer->options_.client.properties) {
-    if (key == "partition.assignment.strategy" && value.find("cooperative") != std::string::npos) {
-      return Status::InvalidArgument("-X partition.assignment.strategy=" + value +
-                                     ": cooperative rebalancing is not supported");
+  for (const auto& property : consumer->options_.client.properties) {
+    if (Status s = CheckSupportedKafkaProperty(property); !s.ok()) {
+      return Status::InvalidArgument("-X " + s.message());
     }
   }
   if (consumer->options_.statistics_interval.count() > 0) {

@@ -43,6 +43,19 @@ KafkaClientOptions WithDefaults(KafkaClientOptions client, std::vector<KafkaProp
 // no '=' or the key is empty; the message never repeats a value.
 Result<KafkaProperty> ParseKafkaProperty(std::string_view text);
 
+// A setting librdkafka accepts but kappa's clients do not support:
+// InvalidArgument "key=value: why" for partition.assignment.strategy with a
+// cooperative strategy (our consumers assign eagerly, see consumer.h).
+Status CheckSupportedKafkaProperty(const KafkaProperty& property);
+
+// Checks one property as a kappa client will when configured with it, so
+// that a command can refuse bad configuration before doing any work:
+// InvalidArgument "key=value: <librdkafka's reason>" when librdkafka does
+// not know the name or refuses the value (the value is not shown for a
+// secret or unknown name), then CheckSupportedKafkaProperty. Combinations
+// (e.g. conflicting settings) are checked only when a client is created.
+Status CheckKafkaProperty(const KafkaProperty& property);
+
 // Whether the value of librdkafka property `name` is a secret that must not
 // appear in logs, error messages or /metrics. The rule, on the lower-cased
 // name: it contains "password", "passphrase", "secret" or "credential"

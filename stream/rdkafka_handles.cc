@@ -29,6 +29,20 @@ Result<KafkaProperty> ParseKafkaProperty(std::string_view text) {
   return KafkaProperty{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
+Status CheckSupportedKafkaProperty(const KafkaProperty& property) {
+  const auto& [key, value] = property;
+  if (key == "partition.assignment.strategy" && value.find("cooperative") != std::string::npos) {
+    return Status::InvalidArgument(key + "=" + value +
+                                   ": cooperative rebalancing is not supported");
+  }
+  return Status::Ok();
+}
+
+Status CheckKafkaProperty(const KafkaProperty& property) {
+  KAPPA_RETURN_IF_ERROR(internal::CheckProperty(property.first, property.second));
+  return CheckSupportedKafkaProperty(property);
+}
+
 bool IsSecretKafkaProperty(std::string_view name) {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -147,7 +161,10 @@ std::string RedactSecrets(std::string_view text) {
   return out;
 }
 
-Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+namespace {
+
+// rd_kafka_conf_set, refusals as "key=value: librdkafka's reason".
+Status ConfSet(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   if (IsSecretKafkaProperty(key)) RememberSecret(value);
   std::array<char, 512> err{};
   const auto result = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(), err.size());
@@ -156,7 +173,19 @@ Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::str
   // is not repeated.
   const std::string shown =
       result == RD_KAFKA_CONF_UNKNOWN ? key : DescribeKafkaProperty({key, value});
-  return Status::InvalidArgument("-X " + shown + ": " + RedactSecrets(err.data()));
+  return Status::InvalidArgument(shown + ": " + RedactSecrets(err.data()));
+}
+
+}  // namespace
+
+Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  const Status s = ConfSet(conf, key, value);
+  return s.ok() ? s : Status::InvalidArgument("-X " + s.message());
+}
+
+Status CheckProperty(const std::string& key, const std::string& value) {
+  ConfHandle conf(rd_kafka_conf_new());
+  return ConfSet(conf.get(), key, value);
 }
 
 Result<ConfHandle> MakeConf(const KafkaClientOptions& options,

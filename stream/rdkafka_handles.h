@@ -43,6 +43,10 @@ using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 // property librdkafka does not know (it may be a misspelt secret one).
 Status SetProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
 
+// The same on a scratch configuration, refusals as "key=value: reason"
+// (stream::CheckKafkaProperty).
+Status CheckProperty(const std::string& key, const std::string& value);
+
 // `text` (from librdkafka) with every secret value given to SetProperty in
 // this process, and each of its words, replaced by "[redacted]".
 // Thread-safe.

@@ -196,38 +196,164 @@ struct UsageCase {
   std::string expected_in_reason;
 };
 
+// Bad usage and bad configuration of every command: exit 2 before any work,
+// and stderr is one line that names the flag, property or file at fault
+// (no log lines before it, no abort, no stack trace). Nothing listens on
+// 127.0.0.1:1, so a case that got as far as Kafka would fail differently.
 TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
-  const std::vector<UsageCase> cases = {
-      {{"produce", "-b", "127.0.0.1:1", "-X", "no.such.property=1"}, "no.such.property"},
-      {{"produce", "-b", "127.0.0.1:1", "-X", "linger.ms=soon"}, "linger.ms"},
+  TempDir dir;
+  const std::string kafka_config = dir.File("kafka.properties");
+  std::ofstream(kafka_config) << "no.such.property=1\n";
+  const std::string bad_line_config = dir.File("bad-line.properties");
+  std::ofstream(bad_line_config) << "# a comment\nlinger.ms\n";
+  const std::string shared_key = dir.File("shared.key");
+  std::ofstream(shared_key) << "0123456789abcdef0123456789abcdef\n";
+  std::filesystem::permissions(shared_key, std::filesystem::perms::owner_read |
+                                               std::filesystem::perms::group_read |
+                                               std::filesystem::perms::others_read);
+  const std::string short_key = dir.File("short.key");
+  std::ofstream(short_key) << "abc\n";
+  std::filesystem::permissions(short_key, std::filesystem::perms::owner_read);
+  const std::string a_file = dir.File("a-file");
+  std::ofstream(a_file) << "not a directory\n";
+  const std::string a_dir = dir.File("a-dir");
+  std::filesystem::create_directories(a_dir);
+  const std::string state = dir.File("state");
+  const std::string models = dir.File("models");
+  const std::string no_broker = "127.0.0.1:1";
+
+  std::vector<UsageCase> cases = {
       {{"produce", "-X", "novalue"}, "key=value"},
       {{"produce", "--count", "ten"}, "--count"},
       {{"produce", "--count", "-5"}, "--count"},
       {{"produce", "--rate", "0"}, "--rate"},
+      {{"produce", "--rate", "-1"}, "--rate"},
       {{"produce", "--rate", "fast"}, "--rate"},
       {{"produce", "--bad-rows", "ignore"}, "--bad-rows"},
       {{"produce", "--loop"}, "--loop needs --csv"},
       {{"produce", "--csv", "/nonexistent/train.csv"}, "/nonexistent/train.csv"},
-      {{"produce", "--frobnicate"}, "unknown option --frobnicate"},
+      {{"produce", "--csv", a_dir}, a_dir},
+      {{"produce", "--flush-timeout", "-1"}, "--flush-timeout"},
       {{"broker", "--partitions", "0"}, "--partitions"},
+      {{"broker", "--partitions", "many"}, "--partitions"},
+      {{"broker", "--broker-count", "0"}, "--broker-count"},
+      {{"broker", "--wait", "-1"}, "--wait"},
+      {{"broker", "--address-file", a_dir + "/missing/broker.address"}, "broker.address"},
+      {{"broker", "where"}, "'where'"},
+      {{"broker", "-X", "linger.ms=5"}, "unknown option -X"},
       {{"demo", "-b", "127.0.0.1:9092"}, "unknown option -b"},
+      {{"demo", "--rate", "-1"}, "--rate"},
+      {{"demo", "--duration", "-5"}, "--duration"},
+      {{"demo", "--retrain-every", "0"}, "--retrain-every"},
+      {{"demo", "--csv", "/nonexistent/train.csv"}, "/nonexistent/train.csv"},
+      {{"demo", "--work-dir", a_file, "--metrics-port", "0"}, a_file},
       {{"infer", "--transactional-id", "a"}, "need --exactly-once"},
       {{"infer", "--threshold", "1.5"}, "--threshold"},
+      {{"infer", "--batch-size", "0"}, "--batch-size"},
+      {{"infer", "--scoring-threads", "0"}, "--scoring-threads"},
       {{"infer", "-X", "partition.assignment.strategy=cooperative-sticky"}, "cooperative"},
       {{"infer", "-X", "transaction.timeout.ms=soon"}, "transaction.timeout.ms"},
+      {{"infer", "--models-dir", a_file}, a_file},
+      {{"reprocess", "--feature-set", "titanic-v9"}, "titanic-v9"},
+      {{"reprocess", "--threshold", "-0.1"}, "--threshold"},
+      {{"reprocess", "--rounds", "0"}, "--rounds"},
+      {{"train", "--feature-set", "titanic-v9"}, "titanic-v9"},
+      {{"train", "--validation-percent", "100"}, "--validation-percent"},
+      {{"train", "--rounds", "0"}, "--rounds"},
+      {{"train", "--state-dir", a_file}, a_file},
+      {{"train", "--models-dir", a_file}, a_file},
+      {{"state", "--state-dir", "/nonexistent/state"}, "/nonexistent/state"},
+      {{"state", "--state-dir", a_file}, a_file},
+      {{"state", "-X", "linger.ms=5"}, "unknown option -X"},
+      {{"state", "--digest=yes"}, "--digest takes no value"},
+      {{"models", "frobnicate"}, "frobnicate"},
+      {{"models", "show"}, "version number"},
+      {{"models", "show", "seven"}, "seven"},
+      {{"models", "promote", "-3"}, "-3"},
+      {{"models", "list", "--models-dir", a_file}, a_file},
       {{"nonsense"}, "unknown command"},
   };
+  // What every command that talks to Kafka shares: -X, --kafka-config, and
+  // for the long-running ones the metrics flags; the model key file where
+  // models are signed or verified; unknown flags and missing values.
+  struct Command {
+    std::vector<std::string> argv;  // the command and what it needs to get that far
+    bool kafka, metrics, model_key;
+  };
+  const std::vector<Command> commands = {
+      {{"produce", "--count", "1"}, true, true, false},
+      {{"train", "--state-dir", state, "--models-dir", models}, true, true, true},
+      {{"infer", "--models-dir", models}, true, true, true},
+      {{"reprocess", "--feature-set", "titanic-v2", "--state-dir", state, "--models-dir", models},
+       true,
+       true,
+       true},
+      {{"models", "promote", "1", "--models-dir", models}, true, false, true},
+      {{"demo", "--work-dir", dir.File("demo"), "--duration", "1"}, true, true, false},
+      {{"broker"}, false, false, false},
+      {{"state", "--state-dir", state}, false, false, false},
+  };
+  for (const auto& c : commands) {
+    const auto with = [&](std::vector<std::string> extra) {
+      std::vector<std::string> args = c.argv;
+      if (c.kafka && c.argv[0] != "demo") {
+        args.push_back("-b");
+        args.push_back(no_broker);
+      }
+      args.insert(args.end(), extra.begin(), extra.end());
+      return args;
+    };
+    cases.push_back({with({"--frobnicate"}), "unknown option --frobnicate"});
+    cases.push_back({with({"-Q", "1"}), "unknown option -Q"});
+    if (c.kafka) {
+      cases.push_back({with({"-X", "no.such.property=1"}), "no.such.property"});
+      cases.push_back({with({"-X", "fetch.max.bytes=-5"}), "fetch.max.bytes"});
+      cases.push_back({with({"-X", "linger.ms=soon"}), "linger.ms"});
+      cases.push_back({with({"-X", "=1"}), "empty key"});
+      cases.push_back({with({"-X"}), "-X needs a value"});
+      cases.push_back({with({"--kafka-config", dir.File("missing.properties")}),
+                       dir.File("missing.properties")});
+      cases.push_back({with({"--kafka-config", a_dir}), a_dir});
+      cases.push_back({with({"--kafka-config", kafka_config}), "no.such.property"});
+      cases.push_back({with({"--kafka-config", bad_line_config}), "line 2"});
+      cases.push_back({with({"--kafka-config"}), "--kafka-config needs a value"});
+    }
+    if (c.metrics) {
+      cases.push_back({with({"--metrics-port", "70000"}), "--metrics-port"});
+      cases.push_back({with({"--metrics-port", "-1"}), "--metrics-port"});
+      cases.push_back({with({"--metrics-port", "http"}), "--metrics-port"});
+      cases.push_back({with({"--metrics-bind", "not-an-address"}), "--metrics-bind"});
+      cases.push_back({with({"--metrics-bind", "300.1.1.1"}), "--metrics-bind"});
+      cases.push_back({with({"--metrics-bind"}), "--metrics-bind needs a value"});
+    }
+    if (c.model_key) {
+      cases.push_back(
+          {with({"--model-key-file", dir.File("missing.key")}), dir.File("missing.key")});
+      cases.push_back({with({"--model-key-file", a_dir}), a_dir});
+      cases.push_back({with({"--model-key-file", shared_key}), "other users"});
+      cases.push_back({with({"--model-key-file", short_key}), short_key});
+      cases.push_back({with({"--model-key-file", ""}), "--model-key-file"});
+    }
+  }
+  // The environment must not help or hurt: no broker address, no key file.
+  const std::map<std::string, std::string> env = {
+      {"KAFKA_BROKERS", ""}, {"KAPPA_MODEL_KEY_FILE", ""}, {"XDG_RUNTIME_DIR", dir.path()}};
   for (const auto& c : cases) {
     std::vector<std::string> argv = {KappaBinary()};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
-    const auto r = RunProcess(argv, "", std::chrono::seconds(30));
+    const auto r = RunProcess(argv, "", std::chrono::seconds(30), env);
     const std::string shown = ::testing::PrintToString(c.args);
     EXPECT_EQ(r.exit_code, 2) << shown << "\n" << r.err;
     const auto lines = Lines(r.err);
     ASSERT_FALSE(lines.empty()) << shown;
+    EXPECT_EQ(lines.size(), 1u) << shown << "\n" << r.err;
     EXPECT_NE(lines.back().find(c.expected_in_reason), std::string::npos)
         << shown << " -> " << lines.back();
+    EXPECT_EQ(lines.back().rfind("kappa", 0), 0u) << shown << " -> " << lines.back();
+    EXPECT_EQ(r.out, "") << shown;
   }
+  EXPECT_FALSE(std::filesystem::exists(state)) << "no case got as far as creating state";
+  EXPECT_FALSE(std::filesystem::exists(models)) << "no case got as far as creating models";
 }
 
 TEST(CliTest, HelpTellsTheTruthAboutTheEmbeddedBroker) {

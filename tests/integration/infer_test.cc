@@ -6,7 +6,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -15,8 +17,11 @@
 #include "inference/model_publisher.h"
 #include "inference/model_registry.h"
 #include "monitoring/metrics_server.h"
+#include "stream/dead_letter.h"
 #include "stream/event_codec.h"
+#include "stream/passenger_generator.h"
 #include "stream/passenger_publisher.h"
+#include "tests/support/http.h"
 #include "tests/support/scoring_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -91,6 +96,243 @@ TEST_F(InferTest, AlertsAreExactlyTheModelsSurvivedPredictions) {
         consumer->QueryWatermarks("titanic-events", c.partition, std::chrono::seconds(10));
     EXPECT_EQ(c.offset, w->high) << "partition " << c.partition;
   }
+}
+
+// One way to break an event, what the DLQ must say about it: its kind and a
+// piece of the reason that names what is wrong.
+struct Malformation {
+  std::string name;
+  std::function<std::optional<std::string>(const std::string& good)> value;
+  std::string kind;
+  std::string reason;
+};
+
+// Where `"field":value` is in `json` (EncodeEvent's output): [begin, end).
+std::pair<size_t, size_t> FieldSpan(const std::string& json, const std::string& field) {
+  const size_t begin = json.find("\"" + field + "\":");
+  size_t end = begin + field.size() + 3;
+  if (json[end] == '"') {
+    for (++end; json[end] != '"'; ++end) {
+      if (json[end] == '\\') ++end;
+    }
+    ++end;
+  } else {
+    end = json.find_first_of(",}", end);
+  }
+  return {begin, end};
+}
+
+std::vector<Malformation> Malformations() {
+  // The event with `field`'s value replaced by `raw`.
+  const auto with = [](std::string field, std::string raw) {
+    return [field, raw](const std::string& good) -> std::optional<std::string> {
+      const auto [begin, end] = FieldSpan(good, field);
+      return good.substr(0, begin) + "\"" + field + "\":" + raw + good.substr(end);
+    };
+  };
+  // The event without `field` (never the last one).
+  const auto without = [](std::string field) {
+    return [field](const std::string& good) -> std::optional<std::string> {
+      const auto [begin, end] = FieldSpan(good, field);
+      return good.substr(0, begin) + good.substr(end + 1);  // and its comma
+    };
+  };
+  return {
+      {"not JSON", [](const std::string&) { return std::string("passenger 42 survived?"); },
+       "not_json", "not valid JSON"},
+      {"truncated JSON", [](const std::string& g) { return g.substr(0, g.size() / 2); }, "not_json",
+       "not valid JSON"},
+      {"PassengerId as a string", with("PassengerId", "\"12\""), "wrong_type", "PassengerId"},
+      {"Age as a string", with("Age", "\"old\""), "wrong_type", "Age"},
+      {"Pclass 9", with("Pclass", "9"), "out_of_range", "Pclass"},
+      {"Age 500", with("Age", "500"), "out_of_range", "Age"},
+      {"negative Fare", with("Fare", "-3.5"), "out_of_range", "Fare"},
+      {"Fare too large for a double", with("Fare", "1e400"), "out_of_range", "Fare"},
+      {"PassengerId overflows", with("PassengerId", "99999999999999999999999"), "out_of_range",
+       "PassengerId"},
+      {"no Sex", without("Sex"), "missing_field", "Sex"},
+      {"no PassengerId", without("PassengerId"), "missing_field", "PassengerId"},
+      {"huge Name", with("Name", "\"" + std::string(20000, 'x') + "\""), "oversize", "16384"},
+      {"invalid UTF-8", with("Name", "\"Jos\xe9 \xff\""), "invalid_utf8", "UTF-8"},
+      {"empty value", [](const std::string&) { return std::string(); }, "empty", "empty"},
+      {"tombstone", [](const std::string&) { return std::optional<std::string>(); }, "null_value",
+       "tombstone"},
+      {"an array", [](const std::string& g) { return "[" + g + "]"; }, "not_object", "array"},
+      {"duplicated Pclass", [](const std::string& g) { return "{\"Pclass\":1," + g.substr(1); },
+       "duplicate_field", "Pclass"},
+      {"Survived 2", with("Survived", "2"), "out_of_range", "Survived"},
+      {"Embarked X", with("Embarked", "\"X\""), "out_of_range", "Embarked"},
+      {"deeply nested extra field",
+       [](const std::string& g) {
+         return "{\"extra\":" + std::string(500, '[') + std::string(500, ']') + "," + g.substr(1);
+       },
+       "not_json", "DEPTH"},
+  };
+}
+
+// The issue's hostile stream: while `kappa infer` runs, a stream where every
+// 10th record is malformed in a different way. Every bad record lands in
+// the DLQ once, with its bytes, its kind, a reason naming what is wrong and
+// where it came from; every good one is scored exactly as the model says;
+// the counters agree; and the process keeps running and scoring.
+TEST_F(InferTest, TenPercentMalformedLiveStreamIsDeadLetteredAndTheRestScored) {
+  const int port = testing::FreeLoopbackPort();
+  testing::BackgroundProcess infer(
+      InferArgs("hostile", {"--metrics-port", std::to_string(port), "--metrics-bind", "127.0.0.1"}),
+      dir_.File("infer"));
+  const auto scrape = [&] {
+    return testing::ParseExposition(testing::HttpGet(port, "/metrics").body);
+  };
+  // The backlog of the fixture (kEvents good, 2 bad) first.
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto m = scrape();
+        return m["transactions_processed_total"] == static_cast<double>(kEvents) &&
+               m["kappa_dead_lettered_total"] == 2;
+      },
+      std::chrono::seconds(60)))
+      << infer.Stderr();
+
+  // kMixed records, produced in bursts while infer scores: every 10th is
+  // bad (key "bad-<n>"); good ones are keyed by PassengerId, except a few
+  // with keys that are not (the key only partitions; the value is the event).
+  constexpr int kMixed = 4000;
+  constexpr int64_t kFirstId = 200000;
+  const auto malformations = Malformations();
+  std::map<std::string, const Malformation*> bad_by_key;
+  std::map<std::string, std::optional<std::string>> bad_values;
+  stream::PassengerGenerator generator({.seed = 77, .first_id = kFirstId});
+  auto producer = MakeProducer();
+  size_t good = 0;
+  for (int i = 0; i < kMixed; ++i) {
+    stream::PassengerEvent e;
+    generator.Next(&e);
+    std::string json;
+    stream::EncodeEvent(e, &json);
+    if (i % 10 == 9) {
+      const Malformation& m = malformations[(i / 10) % malformations.size()];
+      const std::string key = "bad-" + std::to_string(i);
+      const auto value = m.value(json);
+      bad_by_key[key] = &m;
+      bad_values[key] = value;
+      ASSERT_TRUE(producer
+                      ->Send("titanic-events", key,
+                             value ? std::optional<std::string_view>(*value) : std::nullopt)
+                      .ok());
+    } else {
+      const std::string key = i % 97 == 0   ? "passenger-" + std::to_string(e.passenger_id)
+                              : i % 89 == 0 ? std::string()
+                                            : std::to_string(e.passenger_id);
+      ASSERT_TRUE(producer->Send("titanic-events", key, std::string_view(json)).ok());
+      ++good;
+    }
+    if (i % 500 == 499) {  // in bursts, while infer scores the previous ones
+      ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
+    }
+  }
+  ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
+  const size_t bad = bad_by_key.size();
+  ASSERT_EQ(bad, static_cast<size_t>(kMixed / 10));
+
+  std::map<std::string, double> m;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        m = scrape();
+        return m["transactions_processed_total"] == static_cast<double>(kEvents + good) &&
+               m["kappa_dead_lettered_total"] == static_cast<double>(2 + bad);
+      },
+      std::chrono::seconds(60)))
+      << "processed " << m["transactions_processed_total"] << ", dead-lettered "
+      << m["kappa_dead_lettered_total"] << "\n"
+      << infer.Stderr();
+  ASSERT_FALSE(infer.Wait(std::chrono::seconds(0)).has_value()) << "still running";
+
+  // Where each bad record was stored.
+  std::map<std::string, testing::Record> sources;
+  for (auto& r : ReadTopic("titanic-events", TopicSize("titanic-events"))) {
+    if (r.key.rfind("bad-", 0) == 0) sources[r.key] = std::move(r);
+  }
+  ASSERT_EQ(sources.size(), bad);
+
+  // The DLQ: the fixture's training replay and infer each sent the 2 bad
+  // events of the fixture, then infer the new ones, each once.
+  const auto dlq = ReadTopic("titanic-events-dlq", 4 + bad);
+  ASSERT_EQ(dlq.size(), 4 + bad);
+  std::set<std::string> seen;
+  for (const auto& d : dlq) {
+    if (d.key.rfind("bad-", 0) != 0) continue;
+    SCOPED_TRACE(d.key);
+    ASSERT_TRUE(seen.insert(d.key).second) << "dead-lettered twice";
+    const Malformation& expected = *bad_by_key.at(d.key);
+    const testing::Record& source = sources.at(d.key);
+    SCOPED_TRACE(expected.name);
+    EXPECT_EQ(d.value, bad_values.at(d.key)) << "the original bytes, unchanged";
+    EXPECT_EQ(d.Header(stream::kHeaderErrorKind), expected.kind);
+    const auto reason = d.Header(stream::kHeaderErrorReason).value_or("");
+    EXPECT_NE(reason.find(expected.reason), std::string::npos) << reason;
+    EXPECT_EQ(reason.find('\n'), std::string::npos) << "one line: " << reason;
+    EXPECT_LE(reason.size(), 300u) << "a reason, not a copy of the record";
+    EXPECT_EQ(d.Header(stream::kHeaderSourceTopic), "titanic-events");
+    EXPECT_EQ(d.Header(stream::kHeaderSourcePartition), std::to_string(source.partition));
+    EXPECT_EQ(d.Header(stream::kHeaderSourceOffset), std::to_string(source.offset));
+    EXPECT_EQ(d.Header(stream::kHeaderStage), "infer");
+  }
+  EXPECT_EQ(seen.size(), bad);
+
+  // Alerts: exactly the model's survived=1 predictions over the good events,
+  // one each, keyed by PassengerId whatever the record's key was.
+  const std::map<int64_t, float> expected = ExpectedAlerts();
+  const auto alerts = ReadTopic("titanic-alerts", expected.size());
+  ASSERT_EQ(alerts.size(), expected.size());
+  simdjson::dom::parser parser;
+  std::set<int64_t> alerted;
+  size_t new_alerts = 0;
+  for (const auto& a : alerts) {
+    simdjson::dom::element doc = parser.parse(*a.value);
+    const int64_t id = doc["PassengerId"].get_int64();
+    EXPECT_EQ(a.key, std::to_string(id));
+    EXPECT_TRUE(alerted.insert(id).second) << "one alert per passenger: " << id;
+    ASSERT_EQ(expected.count(id), 1u) << "alert the model does not give: " << id;
+    EXPECT_FLOAT_EQ(static_cast<float>(doc["probability"].get_double().value()), expected.at(id));
+    if (id >= kFirstId) ++new_alerts;
+  }
+  EXPECT_GT(new_alerts, 100u);
+  m = scrape();
+  EXPECT_EQ(m["survived_detected_total"], static_cast<double>(expected.size()));
+  EXPECT_EQ(m["kappa_model_version"], 1.0);
+
+  // Still running, and a further good event is scored: one the model flags.
+  stream::PassengerEvent next;
+  std::vector<float> p;
+  do {
+    generator.Next(&next);
+    ASSERT_TRUE(model_->Score({&next, 1}, &p).ok());
+  } while (p[0] < 0.5f);
+  std::string json;
+  stream::EncodeEvent(next, &json);
+  ASSERT_TRUE(
+      producer->Send("titanic-events", std::to_string(next.passenger_id), std::string_view(json))
+          .ok());
+  ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        return scrape()["survived_detected_total"] == static_cast<double>(expected.size() + 1);
+      },
+      std::chrono::seconds(30)))
+      << infer.Stderr();
+  const auto last = ReadTopic("titanic-alerts", expected.size() + 1);
+  ASSERT_EQ(last.size(), expected.size() + 1);
+  EXPECT_EQ(std::count_if(last.begin(), last.end(),
+                          [&](const testing::Record& a) {
+                            return a.key == std::to_string(next.passenger_id);
+                          }),
+            1);
+
+  infer.Signal(SIGTERM);
+  ASSERT_EQ(infer.Wait(std::chrono::seconds(30)), 0) << infer.Stderr();
+  EXPECT_NE(infer.Stdout().find("dead_lettered=" + std::to_string(2 + bad)), std::string::npos)
+      << infer.Stdout();
+  EXPECT_EQ(infer.Stderr().find("terminate called"), std::string::npos);
 }
 
 // kappa_consumer_lag per partition, as Prometheus would scrape it.
@@ -200,6 +442,33 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
       },
       std::chrono::seconds(20)));
   EXPECT_EQ(watcher->refused(), 1u);
+  // Damaged records announced current: cut short, empty, noise, no value
+  // at all. Each is
+  // refused and counted; the watcher keeps following the topic.
+  {
+    const std::string whole = inference::EncodeModelMessage(manifest, model_->booster_bytes());
+    auto producer = MakeProducer();
+    const std::array<stream::Header, 2> headers = {
+        {{inference::kHeaderModelVersion, "1"}, {inference::kHeaderModelCurrent, "true"}}};
+    const std::vector<std::optional<std::string>> damaged = {
+        whole.substr(0, whole.size() / 2), whole.substr(0, 10), std::string(),
+        std::string(5000, '\x07'), std::nullopt};
+    for (size_t i = 0; i < damaged.size(); ++i) {
+      const auto value = damaged[i] ? std::optional<std::string_view>(*damaged[i]) : std::nullopt;
+      ASSERT_TRUE(producer->Send("titanic-models", "titanic", value, headers).ok());
+      ASSERT_TRUE(producer->Flush(std::chrono::seconds(10)).ok());
+      ASSERT_TRUE(testing::Eventually(
+          [&] {
+            auto r = watcher->PollNewCurrent(std::chrono::milliseconds(100), "");
+            EXPECT_TRUE(r.ok());
+            EXPECT_TRUE(!r.ok() || *r == nullptr) << "damaged record " << i << " accepted";
+            return watcher->refused() >= 2 + i;
+          },
+          std::chrono::seconds(20)))
+          << "damaged record " << i;
+    }
+  }
+  EXPECT_EQ(watcher->refused(), 6u);
   // An announcement that is not current changes nothing.
   ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
                                       "published", false, nullptr)
@@ -216,7 +485,7 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
       },
       std::chrono::seconds(20)));
   EXPECT_EQ(got->version(), 1);
-  EXPECT_EQ(watcher->refused(), 1u);
+  EXPECT_EQ(watcher->refused(), 6u);
   // ...and not again to an instance that already serves it.
   ASSERT_TRUE(inference::PublishModel(Client(), "titanic-models", manifest, model_->booster_bytes(),
                                       "promoted", true, nullptr)
@@ -225,6 +494,25 @@ TEST_F(InferTest, WatcherRefusesATamperedAnnouncementAndFollowsAGoodOne) {
   auto again = watcher->PollNewCurrent(std::chrono::milliseconds(500), manifest.booster_sha256);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, nullptr);
+}
+
+// A current version damaged on disk (here: its booster cut short) is not
+// served: `kappa infer` refuses to start, exit 1 with the reason, before it
+// writes a single alert. (While infer runs it reads versions only from the
+// models topic, where damage is refused and the serving model kept: the
+// watcher tests above.)
+TEST_F(InferTest, ACurrentVersionDamagedOnDiskIsRefusedAtStart) {
+  const std::string booster = models_dir() + "/v0001/model.ubj";
+  std::filesystem::resize_file(booster, std::filesystem::file_size(booster) / 2);
+  const auto r =
+      testing::RunProcess(InferArgs("damaged", {"--until-end"}), "", std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  std::string last = r.err.substr(0, r.err.size() - 1);
+  last = last.substr(last.rfind('\n') + 1);
+  EXPECT_NE(last.find("model v1"), std::string::npos) << last;
+  EXPECT_NE(last.find("sha256"), std::string::npos) << last;
+  EXPECT_EQ(TopicSize("titanic-alerts"), 0u);
 }
 
 TEST_F(InferTest, HotReloadSwitchesVersionsBetweenBatchesWithoutSkippingOrRescoring) {
