@@ -23,9 +23,8 @@ void FaultTest::SetUp() {
   auto producer = MakeProducer({{"batch.num.messages", "50"}});
   ASSERT_NE(producer, nullptr);
   auto source = stream::MakeGeneratorSource({.seed = 8, .first_id = 1});
-  const auto published = stream::PublishPassengers(producer.get(), source.get(),
-                                                   {.rate = 0, .count = kEvents},
-                                                   [] { return false; });
+  const auto published = stream::PublishPassengers(
+      producer.get(), source.get(), {.rate = 0, .count = kEvents}, [] { return false; });
   ASSERT_EQ(published.acknowledged, kEvents) << published.error.ToString();
 
   training::TrainJobOptions train;
@@ -62,22 +61,10 @@ void FaultTest::SetUp() {
 
 std::vector<std::string> FaultTest::InferArgs(const std::string& group,
                                               const std::vector<std::string>& extra) const {
-  std::vector<std::string> argv = {KappaBinary(),
-                                   "infer",
-                                   "-b",
-                                   bootstrap(),
-                                   "--models-dir",
-                                   models_dir(),
-                                   "--metrics-port",
-                                   "0",
-                                   "-X",
-                                   "session.timeout.ms=6000",
-                                   "-X",
-                                   "heartbeat.interval.ms=500",
-                                   "-X",
-                                   "group.id=" + group};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return argv;
+  // Heartbeats every 0.5 s: a group change during a fault is noticed soon.
+  std::vector<std::string> with_heartbeat = {"-X", "heartbeat.interval.ms=500"};
+  with_heartbeat.insert(with_heartbeat.end(), extra.begin(), extra.end());
+  return InferCommand(bootstrap(), models_dir(), group, with_heartbeat);
 }
 
 AlertCount FaultTest::CountAlerts(const std::string& topic, bool committed_only,
@@ -101,9 +88,8 @@ AlertCount FaultTest::CountAlerts(const std::string& topic, bool committed_only,
   for (const auto& a : ReadTopic(topic, TopicSize(topic), std::chrono::seconds(60))) {
     simdjson::dom::element doc = parser.parse(*a.value);
     const int64_t source_partition = doc["partition"].get_int64().value();
-    if (committed_only &&
-        !committed.contains({a.Header("kappa.txn").value_or("-"),
-                             static_cast<int32_t>(source_partition)})) {
+    if (committed_only && !committed.contains({a.Header("kappa.txn").value_or("-"),
+                                               static_cast<int32_t>(source_partition)})) {
       continue;
     }
     count.ids.insert(doc["PassengerId"].get_int64().value());
@@ -147,8 +133,7 @@ std::map<int32_t, int64_t> FaultTest::CommittedOffsets(const std::string& group,
   return out;
 }
 
-std::map<int64_t, std::pair<int32_t, int64_t>> FaultTest::EventPositions(
-    const std::string& topic) {
+std::map<int64_t, std::pair<int32_t, int64_t>> FaultTest::EventPositions(const std::string& topic) {
   std::map<int64_t, std::pair<int32_t, int64_t>> out;
   stream::EventDecoder decoder;
   for (const auto& r : ReadTopic(topic, TopicSize(topic), std::chrono::seconds(60))) {
@@ -159,13 +144,12 @@ std::map<int64_t, std::pair<int32_t, int64_t>> FaultTest::EventPositions(
 }
 
 void FaultTest::Report(const FaultRow& row) {
-  std::printf("FAULTS | %-44s | events %6llu | expected %5llu | lost %llu | duplicated %llu | "
-              "recovery %.1f s | %s\n",
-              row.scenario.c_str(), static_cast<unsigned long long>(row.events),
-              static_cast<unsigned long long>(row.expected),
-              static_cast<unsigned long long>(row.lost),
-              static_cast<unsigned long long>(row.duplicated), row.recovery_seconds,
-              row.note.c_str());
+  std::printf(
+      "FAULTS | %-44s | events %6llu | expected %5llu | lost %llu | duplicated %llu | "
+      "recovery %.1f s | %s\n",
+      row.scenario.c_str(), static_cast<unsigned long long>(row.events),
+      static_cast<unsigned long long>(row.expected), static_cast<unsigned long long>(row.lost),
+      static_cast<unsigned long long>(row.duplicated), row.recovery_seconds, row.note.c_str());
   std::error_code ec;
   std::filesystem::create_directories(KAPPA_FAULTS_REPORT_DIR, ec);
   std::ofstream out(std::string(KAPPA_FAULTS_REPORT_DIR) + "/" + row.scenario + ".json");
@@ -178,8 +162,7 @@ void FaultTest::Report(const FaultRow& row) {
       R"({{"scenario":"{}","events":{},"expected_alerts":{},"lost":{},"duplicated":{},)"
       R"("recovery_seconds":{:.1f},"note":"{}"}})"
       "\n",
-      row.scenario, row.events, row.expected, row.lost, row.duplicated, row.recovery_seconds,
-      note);
+      row.scenario, row.events, row.expected, row.lost, row.duplicated, row.recovery_seconds, note);
 }
 
 }  // namespace kappa::testing

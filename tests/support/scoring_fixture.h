@@ -54,20 +54,7 @@ class ScoringTest : public EmbeddedBrokerTest {
   // registry, followed by `extra`.
   std::vector<std::string> InferArgs(const std::string& group,
                                      const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {KappaBinary(),
-                                     "infer",
-                                     "-b",
-                                     bootstrap(),
-                                     "--models-dir",
-                                     models_dir(),
-                                     "--metrics-port",
-                                     "0",
-                                     "-X",
-                                     "session.timeout.ms=6000",
-                                     "-X",
-                                     "group.id=" + group};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
+    return InferCommand(bootstrap(), models_dir(), group, extra);
   }
 
   // PassengerId -> P(survived) for every valid event of `topic` that model_

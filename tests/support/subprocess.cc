@@ -175,4 +175,23 @@ std::string BackgroundProcess::Stderr() const { return ReadFile(err_path_); }
 
 std::string KappaBinary() { return KAPPA_BINARY; }
 
+std::vector<std::string> InferCommand(const std::string& bootstrap, const std::string& models_dir,
+                                      const std::string& group,
+                                      const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {KappaBinary(),
+                                   "infer",
+                                   "-b",
+                                   bootstrap,
+                                   "--models-dir",
+                                   models_dir,
+                                   "--metrics-port",
+                                   "0",
+                                   "-X",
+                                   "session.timeout.ms=6000",
+                                   "-X",
+                                   "group.id=" + group};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
 }  // namespace kappa::testing

@@ -53,6 +53,13 @@ class BackgroundProcess {
 // The path of the built `kappa` binary (from the build system).
 std::string KappaBinary();
 
+// argv of `kappa infer` on `bootstrap` with the model registry `models_dir`,
+// in consumer group `group`, without a metrics endpoint and with a 6 s
+// session timeout (a killed member leaves the group soon), then `extra`.
+std::vector<std::string> InferCommand(const std::string& bootstrap, const std::string& models_dir,
+                                      const std::string& group,
+                                      const std::vector<std::string>& extra = {});
+
 // Waits until `pred` is true or `timeout` passes; returns the last value.
 template <typename Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
