@@ -168,6 +168,33 @@ class AtLeastOnceCommits {
   static constexpr std::chrono::seconds kHeldWarningInterval{10};
 };
 
+// Exactly-once: waits until the broker acknowledged every record sent in
+// the open transaction. A refused record dooms the transaction: then, and
+// when the records are not acknowledged within `timeout` (librdkafka keeps
+// the records of a failed transaction queued until it is aborted, so a
+// plain flush would wait all of it), the error asks for an abort, which
+// scores the batch again.
+Status AwaitTransactionAcks(stream::Producer* producer, uint64_t failed_before,
+                            std::chrono::milliseconds timeout) {
+  constexpr std::chrono::milliseconds kSlice{50};
+  const auto deadline = Clock::now() + timeout;
+  while (producer->InFlight() > 0 && producer->stats().failed.load() == failed_before) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left <= std::chrono::milliseconds(0)) {
+      return Status::Kafka(fmt::format("alerts not acknowledged after {} ms; not committed",
+                                       timeout.count()),
+                           0, false, false, /*txn_requires_abort=*/true);
+    }
+    (void)producer->Flush(std::min(left, kSlice));  // Timeout while any is left
+  }
+  if (producer->stats().failed.load() != failed_before) {
+    const Status& failure = producer->first_failure();
+    return Status::Kafka("alerts not acknowledged; not committed: " + failure.message(),
+                         failure.kafka_code(), false, false, /*txn_requires_abort=*/true);
+  }
+  return Status::Ok();
+}
+
 // A random id for this run, so transaction ids differ across restarts.
 std::string RunId() {
   std::random_device rd;
@@ -243,11 +270,26 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
          if (commits) commits->tracker().Acknowledged(r.opaque, r.status.ok());
        }});
   if (!producer.ok()) return producer.status();
-  // Learning the alerts topic's leaders now, while the group is joined,
-  // keeps the first batches from waiting for them (~0.3 s at full load).
+  // Learning the leaders of the topics it writes now, while the group is
+  // joined, keeps the first batch that writes to each from waiting for them:
+  // ~0.3 s for the alerts at full load, 0.8 s for the first exactly-once
+  // commit (its progress records waited; 1M events then took 2.8 s instead
+  // of 2.0 s). A DLQ topic that cannot be looked up only fails the batch
+  // that first needs it, as before; say so now.
   if (auto n = (*producer)->PartitionCount(options_.alerts_topic, std::chrono::seconds(10));
       !n.ok()) {
     return n.status().WithContext("alerts topic");
+  }
+  if (exactly_once) {
+    if (auto n = (*producer)->PartitionCount(options_.progress_topic, std::chrono::seconds(10));
+        !n.ok()) {
+      return n.status().WithContext("progress topic");
+    }
+  }
+  if (auto n = (*producer)->PartitionCount(options_.dlq_topic, std::chrono::seconds(10));
+      !n.ok()) {
+    spdlog::warn("dead-letter topic {}: {}; a bad event will stop the run", options_.dlq_topic,
+                 n.status().message());
   }
   // Declared after the producer, so destroyed (closed, its last revoke
   // committing through the producer) before it.
@@ -400,12 +442,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         // Nothing is committed until the broker has every alert and DLQ
         // record of this batch; this also keeps the progress records, sent
         // next, behind the output they account for.
-        KAPPA_RETURN_IF_ERROR((*producer)->Flush(options_.delivery_timeout));
-        if ((*producer)->stats().failed.load() != failed_before) {
-          const Status& failure = (*producer)->first_failure();
-          return Status::Kafka("alerts not acknowledged; not committed: " + failure.message(),
-                               failure.kafka_code(), false, false, /*txn_requires_abort=*/true);
-        }
+        KAPPA_RETURN_IF_ERROR(AwaitTransactionAcks(producer->get(), failed_before,
+                                                   options_.delivery_timeout));
         KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next_offsets, transaction_id));
         KAPPA_RETURN_IF_ERROR(RetryTransactional([&] {
           return (*producer)->SendOffsetsToTransaction(next_offsets, **consumer,
