@@ -26,12 +26,14 @@ TABLES = {
         [("mode", "mode"), ("events", "events"), ("transport_eps", "transport events/s"),
          ("eps", "events/s"), ("x_transport", "x transport"), ("x_seed", "x seed"),
          ("x_seed_1thread", "x seed (1 thread)"), ("scoring_s", "scoring s"),
-         ("wall_s", "wall s")],
+         ("wall_s", "wall s"), ("peak_mb", "peak RSS MB")],
         "One pre-loaded events topic (lz4, 32 partitions) per row pair, on the embedded broker. "
         "transport: `bench/drain.cc`, a bare librdkafka consumer that only counts records "
         "(median of 3), on the same broker as the row. kappa infer: `--until-end` in a group "
         "of its own, events/s between its first and last scored batch (alerts' `scored_at`), "
-        "so the ~3 s of client start and group join (in wall s) are left out. seed design: "
+        "so the ~3 s of client start and group join (in wall s) are left out; peak RSS: its "
+        "VmHWM with the whole backlog to read (librdkafka prefetches up to "
+        "`queued.max.messages.kbytes` of it). seed design: "
         "`bench/seed_design/consume_and_score.py`, the seed's consumer rebuilt (kafka-python, "
         "message by message, batches of 10, StandardScaler + XGBClassifier.predict, alerts via "
         "KafkaProducer), on the exactly-once row's broker and events, from its first message "
@@ -218,7 +220,8 @@ def targets(rows):
             out.append(f"- kappa infer {name} at least 50x the seed's design: {x:.1f}x the seed "
                        f"as written, {'met' if x >= 50 else 'not met'}{one}.")
     for r in rows.get("rss", []):
-        out.append(f"- kappa infer's RSS bounded, no growth: steady {fmt(r.get('steady_mb'))} MB, "
+        out.append(f"- kappa infer's RSS bounded, no growth ({fmt(r.get('mode'))}): steady "
+                   f"{fmt(r.get('steady_mb'))} MB, "
                    f"max {fmt(r.get('max_mb'))} MB, slope {fmt(r.get('slope_mb_per_min'))} MB/min "
                    f"over the second half of {fmt(r.get('seconds'))} s: "
                    f"{'GROWTH flagged' if r.get('growth') == 'yes' else 'no growth'}.")
