@@ -21,9 +21,11 @@
 //
 //   kappa_bench_alert_latency -b HOST:PORT [-t TOPIC] --span
 //     Reads the topic from its log start to the end seen at start and prints
-//     alerts=N first_scored_at=MS last_scored_at=MS, the wall-clock span over
-//     which infer scored (scripts/bench divides events by it). Fails if the
-//     broker's retention dropped any alert (the span would be too short).
+//     alerts=N first_scored_at=MS last_scored_at=MS after_first=F, the
+//     wall-clock span over which infer scored and the fraction of the alerts
+//     scored after its first millisecond (scripts/bench divides that share
+//     of the events by the span). Fails if the broker's retention dropped any
+//     alert (the span would be too short).
 //
 //   kappa_bench_alert_latency -b HOST:PORT [-t TOPIC] --reload [--ready-file PATH]
 //       [--idle S] [--timeout S]
@@ -240,6 +242,8 @@ int RunSpan(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags, const P
   AlertParser parser;
   int64_t first_scored_at = INT64_MAX;
   int64_t last_scored_at = 0;
+  int64_t stamped = 0;   // alerts with a scored_at
+  int64_t at_first = 0;  // of them, scored in the first millisecond
   const auto on_record = [&](const rd_kafka_message_t& m, double /*now_ms*/) {
     const auto p = static_cast<size_t>(m.partition);
     if (m.offset >= plan.end[p]) return;  // written after the start
@@ -248,7 +252,12 @@ int RunSpan(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags, const P
       --remaining;
     }
     if (const auto t = parser.Parse(m.payload, m.len); t && t->scored_at != 0) {
-      first_scored_at = std::min(first_scored_at, t->scored_at);
+      ++stamped;
+      if (t->scored_at < first_scored_at) {
+        first_scored_at = t->scored_at;
+        at_first = 0;
+      }
+      if (t->scored_at == first_scored_at) ++at_first;
       last_scored_at = std::max(last_scored_at, t->scored_at);
     }
   };
@@ -256,9 +265,10 @@ int RunSpan(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags, const P
     Fail("timed out reading " + flags.topic);
   }
   if (last_scored_at == 0) Fail("no alert with scored_at in " + flags.topic);
-  std::printf("alerts=%lld first_scored_at=%lld last_scored_at=%lld\n",
+  std::printf("alerts=%lld first_scored_at=%lld last_scored_at=%lld after_first=%.6f\n",
               static_cast<long long>(records), static_cast<long long>(first_scored_at),
-              static_cast<long long>(last_scored_at));
+              static_cast<long long>(last_scored_at),
+              static_cast<double>(stamped - at_first) / static_cast<double>(stamped));
   return 0;
 }
 
