@@ -179,11 +179,12 @@ Status AwaitTransactionAcks(stream::Producer* producer, uint64_t failed_before,
   constexpr std::chrono::milliseconds kSlice{50};
   const auto deadline = Clock::now() + timeout;
   while (producer->InFlight() > 0 && producer->stats().failed.load() == failed_before) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left <= std::chrono::milliseconds(0)) {
-      return Status::Kafka(fmt::format("alerts not acknowledged after {} ms; not committed",
-                                       timeout.count()),
-                           0, false, false, /*txn_requires_abort=*/true);
+      return Status::Kafka(
+          fmt::format("alerts not acknowledged after {} ms; not committed", timeout.count()), 0,
+          false, false, /*txn_requires_abort=*/true);
     }
     (void)producer->Flush(std::min(left, kSlice));  // Timeout while any is left
   }
@@ -274,8 +275,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // joined, keeps the first batch that writes to each from waiting for them:
   // ~0.3 s for the alerts at full load, 0.8 s for the first exactly-once
   // commit (its progress records waited; 1M events then took 2.8 s instead
-  // of 2.0 s). A DLQ topic that cannot be looked up only fails the batch
-  // that first needs it, as before; say so now.
+  // of 2.0 s). A DLQ topic that cannot be looked up is no error until a bad
+  // event needs it, which then stops the run (as before); say so now.
   if (auto n = (*producer)->PartitionCount(options_.alerts_topic, std::chrono::seconds(10));
       !n.ok()) {
     return n.status().WithContext("alerts topic");
@@ -286,8 +287,7 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       return n.status().WithContext("progress topic");
     }
   }
-  if (auto n = (*producer)->PartitionCount(options_.dlq_topic, std::chrono::seconds(10));
-      !n.ok()) {
+  if (auto n = (*producer)->PartitionCount(options_.dlq_topic, std::chrono::seconds(10)); !n.ok()) {
     spdlog::warn("dead-letter topic {}: {}; a bad event will stop the run", options_.dlq_topic,
                  n.status().message());
   }
@@ -442,8 +442,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
         // Nothing is committed until the broker has every alert and DLQ
         // record of this batch; this also keeps the progress records, sent
         // next, behind the output they account for.
-        KAPPA_RETURN_IF_ERROR(AwaitTransactionAcks(producer->get(), failed_before,
-                                                   options_.delivery_timeout));
+        KAPPA_RETURN_IF_ERROR(
+            AwaitTransactionAcks(producer->get(), failed_before, options_.delivery_timeout));
         KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next_offsets, transaction_id));
         KAPPA_RETURN_IF_ERROR(RetryTransactional([&] {
           return (*producer)->SendOffsetsToTransaction(next_offsets, **consumer,
