@@ -288,8 +288,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     }
   }
   if (auto n = (*producer)->PartitionCount(options_.dlq_topic, std::chrono::seconds(10)); !n.ok()) {
-    spdlog::warn("dead-letter topic {}: {}; a bad event will stop the run", options_.dlq_topic,
-                 n.status().message());
+    spdlog::warn("dead-letter topic {}: {}; if it stays so, the first bad event will stop the run",
+                 options_.dlq_topic, n.status().message());
   }
   // Declared after the producer, so destroyed (closed, its last revoke
   // committing through the producer) before it.
@@ -468,6 +468,10 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
             outcome.message());
         KAPPA_RETURN_IF_ERROR(RetryTransactional(
             [&] { return (*producer)->AbortTransaction(std::chrono::seconds(30)); }));
+        // The abort purged what was still queued; serve those (failed)
+        // delivery reports now, so the next batch does not count them as
+        // its own failures and abort in turn.
+        (*producer)->Poll(std::chrono::milliseconds(0));
         KAPPA_RETURN_IF_ERROR((*consumer)->Seek(first_offsets, std::chrono::seconds(10)));
         // Its partitions are not done until the batch is scored again.
         for (const auto& tp : first_offsets) reached.erase(tp.partition);

@@ -53,7 +53,11 @@ void Producer::OnDelivery(rd_kafka_s* /*rk*/, const void* raw, void* opaque) {
   } else {
     self->stats_.failed.fetch_add(1, std::memory_order_relaxed);
     report.status = FromKafka(msg->err, "delivery to " + std::string(report.topic) + " failed");
-    if (self->first_failure_.ok()) self->first_failure_ = report.status;
+    // Records purged by an aborted transaction are the abort's consequence,
+    // not a cause worth reporting later.
+    const bool purged =
+        msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+    if (self->first_failure_.ok() && !purged) self->first_failure_ = report.status;
   }
   if (!self->options_.on_delivery) return;
   try {  // exceptions must not cross librdkafka's C frames

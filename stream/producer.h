@@ -129,7 +129,8 @@ class Producer {
   // Messages sent but not yet acknowledged or failed.
   int InFlight() const;
   const ProducerStats& stats() const { return stats_; }
-  // The first delivery failure seen, ok if none.
+  // The first delivery failure seen, ok if none (records purged by an
+  // aborted transaction are counted in stats().failed, not kept here).
   const Status& first_failure() const { return first_failure_; }
 
  private:
