@@ -8,8 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <simdjson.h>
-
 #include <random>
 #include <set>
 #include <thread>
@@ -40,12 +38,8 @@ class InferFaultTest : public testing::FaultTest {
   // Passengers alerted so far: at-least-once repeats some alerts, so the
   // raw count can pass the expected number before every passenger has one.
   size_t PassengersAlertedSoFar() {
-    std::set<int64_t> ids;
-    simdjson::dom::parser parser;
-    for (const auto& a : ReadTopic("titanic-alerts", AlertsSoFar())) {
-      ids.insert(parser.parse(*a.value)["PassengerId"].get_int64().value());
-    }
-    return ids.size();
+    const AlertCount all = CountAlerts("titanic-alerts", /*committed_only=*/false);
+    return std::set<int64_t>(all.ids.begin(), all.ids.end()).size();
   }
 
   // Waits until `infer` has written at least `alerts` alerts.
