@@ -34,8 +34,8 @@
 //     model_version. Output: alerts=N switches=N switch_gap_ms=G
 //       switch_waited_ms=W gap_p50_ms=X gap_p99_ms=Y waited_p50_ms=X
 //       waited_p99_ms=Y detail=v1>v2:G:W,...
-//     where a gap is the step between the scored_at of two consecutive
-//     batches that alerted (switch_gap_ms: the largest step across a
+//     where a gap is the step between two consecutive scored_at values
+//     (chunks of up to 128 events; switch_gap_ms: the largest step across a
 //     version change; gap_p50/p99: over all steps), and waited is scored_at
 //     - event_ts (switch_waited_ms: the most any event of the first batch of
 //     a new version waited). Exit code 1 when no switch was seen.
@@ -340,10 +340,11 @@ int RunLatency(rd_kafka_t* rk, rd_kafka_queue_t* queue, const Flags& flags) {
 }
 
 // --reload: the alerts of a run during which the model changed, in the order
-// they were scored. A batch's alerts share one scored_at (ms), so the distinct
-// scored_at values are the batches that alerted; the step from the last one
-// scored by the old version to the first one by the new is the pause the
-// switch caused, to compare with the usual step between batches.
+// they were scored. Infer stamps scored_at (ms) once per chunk of up to 128
+// events, so the distinct scored_at values are chunks, and a large batch
+// gives several 0-1 ms steps; the step from the last alert scored by the old
+// version to the first one by the new is the pause the switch caused, to
+// compare with the usual step.
 struct ScoredAlert {
   int64_t scored_at = 0;
   int64_t model_version = 0;

@@ -32,8 +32,7 @@ TABLES = {
         "(median of 3), on the same broker as the row. kappa infer: `--until-end` in a group "
         "of its own, events/s between its first and last scored batch (alerts' `scored_at`), "
         "so the ~3 s of client start and group join (in wall s) are left out; peak RSS: its "
-        "VmHWM with the whole backlog to read (librdkafka prefetches up to "
-        "`queued.max.messages.kbytes` of it). seed design: "
+        "VmHWM with the whole backlog to read. seed design: "
         "`bench/seed_design/consume_and_score.py`, the seed's consumer rebuilt (kafka-python, "
         "message by message, batches of 10, StandardScaler + XGBClassifier.predict, alerts via "
         "KafkaProducer), on the exactly-once row's broker and events, from its first message "
@@ -61,8 +60,8 @@ TABLES = {
          ("waited_p99_ms", "waited p99"), ("detail", "switches (vA>vB:gap:waited)")],
         "`kappa models promote` makes another version current twice during 12 s of paced "
         "load; infer verifies it and swaps it in between two batches. gap: the step between "
-        "the `scored_at` of consecutive batches that alerted (at switch: the larger of the two "
-        "switches); waited: `scored_at` - `event_ts` (at switch: the most any event of the "
+        "consecutive `scored_at` values (a chunk of up to 128 events shares one, so steps "
+        "inside a large batch count too; at switch: the larger of the two switches); waited: `scored_at` - `event_ts` (at switch: the most any event of the "
         "first batch after a switch waited). The pause is the gap at the switch against the "
         "usual gap."),
     "rss": (
