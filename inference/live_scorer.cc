@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "inference/batch_scorer.h"
 #include "inference/commit_tracker.h"
@@ -202,6 +203,59 @@ std::string RunId() {
   return fmt::format("{:08x}{:08x}", rd(), rd());
 }
 
+// Per partition of `messages`, the offset after its last record.
+void NextOffsets(const std::vector<stream::Message>& messages, const std::string& topic,
+                 std::vector<stream::TopicPartitionOffset>* next) {
+  next->clear();
+  for (const auto& m : messages) {
+    // Records come in runs per partition: usually the last entry is the one.
+    auto it = !next->empty() && next->back().partition == m.partition()
+                  ? next->end() - 1
+                  : std::find_if(next->begin(), next->end(),
+                                 [&](const auto& tp) { return tp.partition == m.partition(); });
+    if (it == next->end()) {
+      next->push_back({topic, m.partition(), m.offset() + 1});
+    } else {
+      it->offset = m.offset() + 1;
+    }
+  }
+}
+
+// What a scored batch adds to the totals and metrics.
+struct ScoredBatch {
+  double seconds = 0;  // processing_latency_seconds
+  uint64_t scored = 0;
+  uint64_t alerts = 0;
+  uint64_t dead_lettered = 0;
+};
+
+// Exactly-once: the open transaction, which every batch scored since it
+// began joined.
+struct OpenTransaction {
+  bool open = false;
+  std::string id;              // run id and sequence number (kappa.txn header)
+  uint64_t failed_before = 0;  // the producer's failed deliveries when it began
+  Clock::time_point opened;
+  std::vector<ScoredBatch> batches;  // accounted when it commits
+  // Per partition: its first offset in the transaction, and the next one.
+  std::map<int32_t, std::pair<int64_t, int64_t>> span;
+
+  void Add(const std::vector<stream::Message>& messages) {
+    for (const auto& m : messages) {
+      auto [it, fresh] = span.try_emplace(m.partition(), m.offset(), m.offset() + 1);
+      if (!fresh) it->second.second = m.offset() + 1;
+    }
+  }
+  // Where it starts (to score it again) or ends (to commit).
+  std::vector<stream::TopicPartitionOffset> Offsets(const std::string& topic, bool next) const {
+    std::vector<stream::TopicPartitionOffset> out;
+    for (const auto& [p, range] : span) {
+      out.push_back({topic, p, next ? range.second : range.first});
+    }
+    return out;
+  }
+};
+
 }  // namespace
 
 std::string ScoringSummary::ToString() const {
@@ -254,12 +308,12 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     return Status::Ok();
   };
   std::unique_ptr<AtLeastOnceCommits> commits;  // at-least-once only
+  std::function<void()> abort_on_revoke;        // exactly-once only
   auto on_revoke = [&](std::span<const stream::TopicPartitionOffset> revoked) {
     assignment_changed = true;
     spdlog::info("partitions {} of {} revoked", Partitions(revoked), options_.events_topic);
-    // Exactly-once commits every transaction before the next poll, so
-    // nothing is pending there.
     if (commits) commits->Revoked(revoked);
+    if (abort_on_revoke) abort_on_revoke();
   };
 
   // At-least-once does not wait for acknowledgements between batches
@@ -353,17 +407,67 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   std::vector<stream::Message> messages;
   std::vector<stream::TopicPartitionOffset> eofs;
   std::vector<stream::TopicPartitionOffset> next_offsets;
-  std::vector<stream::TopicPartitionOffset> first_offsets;
   ScoringSummary summary;
   const std::string run_id = RunId();
-  std::string transaction_id;
+  OpenTransaction txn;  // exactly-once only
   uint64_t transactions = 0;
   int consecutive_aborts = 0;
 
+  // What a scored batch adds to the totals (at-least-once: at once;
+  // exactly-once: when its transaction commits, so that an aborted and
+  // re-scored batch counts once).
+  auto account = [&](const ScoredBatch& b) {
+    metrics_->RecordBatch(b.seconds, b.scored, b.alerts);
+    metrics_->dead_lettered.Increment(static_cast<double>(b.dead_lettered));
+    summary.scored += b.scored;
+    summary.alerts += b.alerts;
+    summary.dead_lettered += b.dead_lettered;
+    ++summary.batches;
+  };
+  auto mark_done = [&](std::span<const stream::TopicPartitionOffset> next) {
+    for (const auto& tp : next) {
+      if (options_.until_end && tp.offset >= end_offsets[tp.partition]) {
+        mark_reached(tp.partition);
+      }
+    }
+  };
+  // Aborts the open transaction: nothing of it becomes visible to
+  // read_committed readers. The log line names it, since its records carry
+  // that name in their kappa.txn header and a reader without transaction
+  // isolation (the embedded broker) tells the aborted records by it.
+  auto abort_transaction = [&](std::string_view why) -> Status {
+    spdlog::warn("transaction {} of transactional.id {} aborted, {} (partitions {})", txn.id,
+                 options_.transactional_id, why,
+                 Partitions(txn.Offsets(options_.events_topic, /*next=*/false)));
+    Status s =
+        RetryTransactional([&] { return (*producer)->AbortTransaction(std::chrono::seconds(30)); });
+    // The abort purged what was still queued; serve those (failed)
+    // delivery reports now, so the next transaction does not count them as
+    // its own failures and abort in turn.
+    (*producer)->Poll(std::chrono::milliseconds(0));
+    metrics_->transactions_aborted.Increment();
+    ++summary.aborted;
+    txn = OpenTransaction();
+    return s;
+  };
+  // Partitions taken away inside a poll while a transaction is open: it is
+  // aborted, and their next owner (maybe this instance again) scores its
+  // events from the committed offsets.
+  Status revoke_error;
+  abort_on_revoke = [&] {
+    if (!txn.open) return;
+    Status s = abort_transaction("as its partitions were revoked");
+    if (!s.ok() && revoke_error.ok()) revoke_error = s;
+  };
+
   uint64_t refused_seen = watcher != nullptr ? watcher->refused() : 0;
-  while (!should_stop()) {
-    // Between two batches: the only place the model may change.
-    if (watcher != nullptr) {
+  for (;;) {
+    // A stop request first finishes (commits) the open transaction.
+    const bool stopping = should_stop();
+    if (stopping && !txn.open) break;
+    // Between two transactions (at-least-once: two batches): the only
+    // place the model may change.
+    if (watcher != nullptr && !txn.open) {
       auto fresh =
           watcher->PollNewCurrent(std::chrono::milliseconds(0), model->manifest().booster_sha256);
       if (!fresh.ok()) return fresh.status();
@@ -381,139 +485,131 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
     if (commits) KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
     messages.clear();
     eofs.clear();
-    KAPPA_RETURN_IF_ERROR(
-        (*consumer)->Poll(options_.max_batch, options_.poll_wait, &messages, &eofs));
+    if (!stopping) {
+      // An open transaction takes only what is already fetched: when
+      // nothing more is waiting it commits rather than wait.
+      KAPPA_RETURN_IF_ERROR((*consumer)->Poll(
+          options_.max_batch, txn.open ? std::chrono::milliseconds(0) : options_.poll_wait,
+          &messages, &eofs));
+      KAPPA_RETURN_IF_ERROR(std::exchange(revoke_error, Status::Ok()));
+    }
     for (const auto& eof : eofs) {
       if (eof.offset >= end_offsets[eof.partition]) mark_reached(eof.partition);
     }
-    if (!messages.empty()) {
-      const auto batch_start = Clock::now();
-      const uint64_t failed_before = (*producer)->stats().failed.load();
-      // Where each partition of the batch starts and where it ends (the
-      // offsets to commit).
-      std::map<int32_t, std::pair<int64_t, int64_t>> span;
-      for (const auto& m : messages) {
-        auto [it, fresh] = span.try_emplace(m.partition(), m.offset(), m.offset() + 1);
-        if (!fresh) it->second.second = m.offset() + 1;
-      }
-      next_offsets.clear();
-      first_offsets.clear();
-      for (const auto& [p, range] : span) {
-        first_offsets.push_back({options_.events_topic, p, range.first});
-        next_offsets.push_back({options_.events_topic, p, range.second});
-      }
 
-      // Everything this batch writes happens in `work`; in exactly-once
-      // mode inside one transaction.
-      uint64_t alerts = 0;
-      uint64_t dead_lettered = 0;
-      Clock::time_point scored_at;  // processing_latency_seconds ends here
+    // Everything a batch writes happens in `score`; in exactly-once mode
+    // inside the open transaction.
+    auto score = [&]() -> Status {
+      if (messages.empty()) return Status::Ok();
+      const auto batch_start = Clock::now();
+      NextOffsets(messages, options_.events_topic, &next_offsets);
+      if (exactly_once && !txn.open) {
+        KAPPA_RETURN_IF_ERROR((*producer)->BeginTransaction());
+        txn.open = true;
+        txn.id = fmt::format("{}-{}", run_id, ++transactions);
+        txn.failed_before = (*producer)->stats().failed.load();
+        txn.opened = Clock::now();
+      }
+      if (exactly_once) txn.Add(messages);
       // At-least-once: every record sent counts against this batch, whose
       // offsets are committed once they are all acknowledged.
       CommitTracker::Batch* acks = commits ? commits->tracker().Open(next_offsets) : nullptr;
-      auto work = [&]() -> Status {
-        if (exactly_once) {
-          transaction_id = fmt::format("{}-{}", run_id, ++transactions);
-          KAPPA_RETURN_IF_ERROR((*producer)->BeginTransaction());
-        }
-        KAPPA_RETURN_IF_ERROR(scorer.Score(messages, *model));
-        for (const auto& r : scorer.rejected()) {
-          if (acks != nullptr) commits->tracker().Expect(acks);
-          KAPPA_RETURN_IF_ERROR(
-              dlq.Send(*r.source, r.rejection, acks ? CommitTracker::Token(acks) : nullptr));
-          ++dead_lettered;
-        }
-        const stream::Header txn_header{stream::kHeaderTransaction, transaction_id};
-        const std::span<const stream::Header> headers =
-            exactly_once ? std::span<const stream::Header>(&txn_header, 1)
-                         : std::span<const stream::Header>();
-        for (const auto& alert : scorer.alerts()) {
-          if (acks != nullptr) commits->tracker().Expect(acks);
-          KAPPA_RETURN_IF_ERROR((*producer)->Send(options_.alerts_topic, alert.key, alert.value,
-                                                  headers,
-                                                  acks ? CommitTracker::Token(acks) : nullptr));
-          ++alerts;
-        }
-        scored_at = Clock::now();
-        if (!exactly_once) {
-          commits->tracker().Seal(acks);
-          return Status::Ok();
-        }
-        // Nothing is committed until the broker has every alert and DLQ
-        // record of this batch; this also keeps the progress records, sent
-        // next, behind the output they account for.
+      ScoredBatch batch;
+      KAPPA_RETURN_IF_ERROR(scorer.Score(messages, *model));
+      for (const auto& r : scorer.rejected()) {
+        if (acks != nullptr) commits->tracker().Expect(acks);
         KAPPA_RETURN_IF_ERROR(
-            AwaitTransactionAcks(producer->get(), failed_before, options_.delivery_timeout));
-        KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next_offsets, transaction_id));
-        KAPPA_RETURN_IF_ERROR(RetryTransactional([&] {
-          return (*producer)->SendOffsetsToTransaction(next_offsets, **consumer,
-                                                       std::chrono::seconds(30));
-        }));
-        return RetryTransactional(
-            [&] { return (*producer)->CommitTransaction(std::chrono::seconds(30)); });
-      };
-
-      Status outcome = work();
-      if (exactly_once && !outcome.ok() && outcome.txn_requires_abort() &&
-          ++consecutive_aborts <= kMaxConsecutiveAborts) {
-        // Nothing of the batch is visible to read_committed readers: score
-        // it again from its first offsets.
-        // The name is what the batch's records carry in their kappa.txn
-        // header: a reader without transaction isolation (the embedded
-        // broker) can tell the aborted records by it.
-        spdlog::warn(
-            "transaction {} of transactional.id {} aborted, scoring the batch again "
-            "(partitions {}): {}",
-            transaction_id, options_.transactional_id, Partitions(first_offsets),
-            outcome.message());
-        KAPPA_RETURN_IF_ERROR(RetryTransactional(
-            [&] { return (*producer)->AbortTransaction(std::chrono::seconds(30)); }));
-        // The abort purged what was still queued; serve those (failed)
-        // delivery reports now, so the next batch does not count them as
-        // its own failures and abort in turn.
+            dlq.Send(*r.source, r.rejection, acks ? CommitTracker::Token(acks) : nullptr));
+        ++batch.dead_lettered;
+      }
+      const stream::Header txn_header{stream::kHeaderTransaction, txn.id};
+      const std::span<const stream::Header> headers =
+          exactly_once ? std::span<const stream::Header>(&txn_header, 1)
+                       : std::span<const stream::Header>();
+      for (const auto& alert : scorer.alerts()) {
+        if (acks != nullptr) commits->tracker().Expect(acks);
+        KAPPA_RETURN_IF_ERROR((*producer)->Send(options_.alerts_topic, alert.key, alert.value,
+                                                headers,
+                                                acks ? CommitTracker::Token(acks) : nullptr));
+        ++batch.alerts;
+      }
+      // processing_latency_seconds ends here
+      batch.seconds = std::chrono::duration<double>(Clock::now() - batch_start).count();
+      batch.scored = scorer.scored();
+      if (exactly_once) {
+        txn.batches.push_back(batch);
         (*producer)->Poll(std::chrono::milliseconds(0));
-        KAPPA_RETURN_IF_ERROR((*consumer)->Seek(first_offsets, std::chrono::seconds(10)));
-        // Its partitions are not done until the batch is scored again.
-        for (const auto& tp : first_offsets) reached.erase(tp.partition);
-        metrics_->transactions_aborted.Increment();
-        ++summary.aborted;
-        continue;
+      } else {
+        commits->tracker().Seal(acks);
+        account(batch);
+        mark_done(next_offsets);
       }
-      if (!outcome.ok() && outcome.fatal() && exactly_once) {
-        return outcome.WithContext(
-            "fenced or fatal producer error (is another instance using "
-            "transactional.id " +
-            options_.transactional_id + "?)");
+      return Status::Ok();
+    };
+    // Exactly-once: the open transaction commits when a poll found less
+    // than a full batch waiting (caught up: commit now, for latency), once
+    // it is commit_interval old, and on stop.
+    auto commit = [&]() -> Status {
+      if (!txn.open) return Status::Ok();
+      if (!stopping && messages.size() >= options_.max_batch &&
+          Clock::now() - txn.opened < options_.commit_interval) {
+        return Status::Ok();
       }
-      KAPPA_RETURN_IF_ERROR(outcome);
+      // Nothing is committed until the broker has every alert and DLQ
+      // record of the transaction; this also keeps the progress records,
+      // sent next, behind the output they account for.
+      KAPPA_RETURN_IF_ERROR(
+          AwaitTransactionAcks(producer->get(), txn.failed_before, options_.delivery_timeout));
+      const auto next = txn.Offsets(options_.events_topic, /*next=*/true);
+      KAPPA_RETURN_IF_ERROR(progress->Append(producer->get(), next, txn.id));
+      KAPPA_RETURN_IF_ERROR(RetryTransactional([&] {
+        return (*producer)->SendOffsetsToTransaction(next, **consumer, std::chrono::seconds(30));
+      }));
+      KAPPA_RETURN_IF_ERROR(RetryTransactional(
+          [&] { return (*producer)->CommitTransaction(std::chrono::seconds(30)); }));
+      for (const auto& b : txn.batches) account(b);
+      mark_done(next);
+      txn = OpenTransaction();
       consecutive_aborts = 0;
-      if (commits) {
-        // Backpressure: a bounded number of batches awaits acknowledgement.
-        // A stop request ends the wait; the final commit below waits at most
-        // delivery_timeout for what is still in flight.
-        while (commits->tracker().open_batches() > kMaxBatchesInFlight && !should_stop()) {
-          (*producer)->Poll(std::chrono::milliseconds(10));
-          KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
-        }
+      return Status::Ok();
+    };
+
+    Status outcome = score();
+    if (outcome.ok() && exactly_once) outcome = commit();
+    if (exactly_once && !outcome.ok() && txn.open && outcome.txn_requires_abort() &&
+        ++consecutive_aborts <= kMaxConsecutiveAborts) {
+      // Score the transaction's events again from its first offsets.
+      const auto first = txn.Offsets(options_.events_topic, /*next=*/false);
+      KAPPA_RETURN_IF_ERROR(abort_transaction(fmt::format(
+          "{}: {}",
+          stopping ? "stopping; the next run scores its events" : "scoring its events again",
+          outcome.message())));
+      KAPPA_RETURN_IF_ERROR((*consumer)->Seek(first, std::chrono::seconds(10)));
+      // Its partitions are not done until they are scored again.
+      for (const auto& tp : first) reached.erase(tp.partition);
+      continue;
+    }
+    if (!outcome.ok() && outcome.fatal() && exactly_once) {
+      return outcome.WithContext(
+          "fenced or fatal producer error (is another instance using "
+          "transactional.id " +
+          options_.transactional_id + "?)");
+    }
+    KAPPA_RETURN_IF_ERROR(outcome);
+    if (commits && !messages.empty()) {
+      // Backpressure: a bounded number of batches awaits acknowledgement.
+      // A stop request ends the wait; the final commit below waits at most
+      // delivery_timeout for what is still in flight.
+      while (commits->tracker().open_batches() > kMaxBatchesInFlight && !should_stop()) {
+        (*producer)->Poll(std::chrono::milliseconds(10));
         KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
       }
-      for (const auto& tp : next_offsets) {
-        if (options_.until_end && tp.offset >= end_offsets[tp.partition]) {
-          mark_reached(tp.partition);
-        }
-      }
-      metrics_->RecordBatch(std::chrono::duration<double>(scored_at - batch_start).count(),
-                            scorer.scored(), alerts);
-      metrics_->dead_lettered.Increment(static_cast<double>(dead_lettered));
-      summary.scored += scorer.scored();
-      summary.alerts += alerts;
-      summary.dead_lettered += dead_lettered;
-      ++summary.batches;
+      KAPPA_RETURN_IF_ERROR(commits->Commit(/*force=*/false));
     }
     // Asking librdkafka for the assignment is a round trip to its main
     // thread (a context switch per batch at full load): only when it or
     // `reached` changed.
-    if (options_.until_end && (assignment_changed || reached_changed)) {
+    if (options_.until_end && !txn.open && (assignment_changed || reached_changed)) {
       assignment_changed = false;
       reached_changed = false;
       auto assignment = (*consumer)->Assignment();

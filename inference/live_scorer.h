@@ -9,19 +9,23 @@
 // and of every batch before it is acknowledged (CommitTracker), so a crash
 // at any point re-scores rather than loses.
 //
-// With exactly_once, each batch is one Kafka transaction (consume-transform-
-// produce): its alerts, DLQ records, progress records (stream/progress_log.h)
-// and consumer offsets commit together or not at all; an abortable error
-// aborts the transaction and rewinds the batch's partitions to score them
-// again; being fenced (another producer took the transactional id) ends the
-// run with an error.
+// With exactly_once, batches are scored inside a Kafka transaction
+// (consume-transform-produce): its alerts, DLQ records, progress records
+// (stream/progress_log.h) and consumer offsets commit together or not at
+// all. A transaction takes batches while full ones are waiting, and commits
+// as soon as a poll finds less than a full batch (at low load: after every
+// batch), after commit_interval, and on stop. Delivery reports are served
+// after each batch, so the producer's queue holds one batch, not one
+// transaction. An abortable error aborts the transaction and rewinds its
+// partitions to score them again; being fenced (another producer took the
+// transactional id) ends the run with an error.
 //
 // Rebalances: partitions are only taken away inside a poll. At-least-once
 // then waits for every outstanding acknowledgement and commits (commit on
-// revoke); exactly-once has committed its last transaction already. Records
-// polled in the same call before the revoke are dropped
-// (stream::Consumer::Poll), so no alert is written for a partition that is
-// no longer ours.
+// revoke); exactly-once aborts the open transaction, if any, and the next
+// owner scores its events from the committed offsets. Records polled in the
+// same call before the revoke are dropped (stream::Consumer::Poll), so no
+// alert is written for a partition that is no longer ours.
 //
 // Decoding, scoring and encoding alerts of a large batch is shared by
 // options.scoring_threads lanes (BatchScorer); every Kafka call stays on the
@@ -49,6 +53,10 @@ struct LiveScorerOptions {
   std::string dlq_topic{stream::kDeadLetterTopic};
   std::string group_id = "kappa-infer";
   size_t max_batch = 1000;  // events scored together
+  // Exactly-once: most events per transaction. A transaction takes batches
+  // while full ones are waiting, and commits at this size or as soon as a
+  // poll finds less than a full batch (so it stays small at low load).
+  size_t max_transaction = 100000;
   // How long a poll waits for the first event of a batch; what else is
   // already fetched joins the batch without waiting, so latency stays low at
   // 20 events/s and batches grow by themselves under load.
@@ -61,11 +69,12 @@ struct LiveScorerOptions {
   bool until_end = false;
   std::chrono::milliseconds delivery_timeout{30000};
   // At-least-once: how often acknowledged batches are committed (a crash
-  // re-scores at most this much more than what was in flight).
+  // re-scores at most this much more than what was in flight). Exactly-
+  // once: how long a transaction takes batches at most.
   std::chrono::milliseconds commit_interval{100};
   // How often consumer lag (kappa_consumer_lag) is refreshed; 0 = never.
   std::chrono::milliseconds statistics_interval{5000};
-  // Kafka transactions per batch; needs transactional_id (unique per
+  // Batches in Kafka transactions; needs transactional_id (unique per
   // instance and stable across its restarts, so a restart fences the
   // previous incarnation and aborts its open transaction).
   bool exactly_once = false;
@@ -79,7 +88,7 @@ struct ScoringSummary {
   uint64_t dead_lettered = 0;
   uint64_t batches = 0;
   uint64_t reloads = 0;  // model versions swapped in
-  uint64_t aborted = 0;  // exactly-once batches aborted and scored again
+  uint64_t aborted = 0;  // exactly-once transactions aborted
   double seconds = 0;
   // "scored=… alerts=… dead_lettered=… batches=… reloads=… aborted=… seconds=…"
   std::string ToString() const;

@@ -250,6 +250,8 @@ TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
       {{"infer", "--transactional-id", "a"}, "need --exactly-once"},
       {{"infer", "--threshold", "1.5"}, "--threshold"},
       {{"infer", "--batch-size", "0"}, "--batch-size"},
+      {{"infer", "--commit-interval", "0"}, "--commit-interval"},
+      {{"infer", "--exactly-once", "--commit-interval", "30000"}, "below 30000 ms"},
       {{"infer", "--scoring-threads", "0"}, "--scoring-threads"},
       {{"infer", "-X", "partition.assignment.strategy=cooperative-sticky"}, "cooperative"},
       {{"infer", "-X", "transaction.timeout.ms=soon"}, "transaction.timeout.ms"},

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <map>
 #include <regex>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "inference/live_scorer.h"
 #include "monitoring/metrics_server.h"
+#include "stream/consumer.h"
 #include "stream/passenger_publisher.h"
 #include "tests/support/scoring_fixture.h"
 #include "tests/support/subprocess.h"
@@ -95,10 +97,12 @@ TEST_F(DeliveryTest, EmbeddedBrokerShowsAbortedTransactionsToReadCommittedReader
 TEST_F(DeliveryTest, ExactlyOnceKilledMidStreamAndRestartedCommitsEachAlertOnce) {
   const std::set<int64_t> expected = Keys(ExpectedAlerts());
   // A slow broker (30 ms per response, several per transaction) and small
-  // batches keep the first run busy long enough to be killed mid-stream.
+  // transactions (one batch of 50 each: every transaction is older than
+  // 1 ms by the time its batch is scored) keep the first run busy long
+  // enough to be killed mid-stream.
   ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(30)).ok());
-  const auto infer = InferArgs(
-      "eo-crash", {"--exactly-once", "--transactional-id", "eo-crash", "--batch-size", "50"});
+  const auto infer = InferArgs("eo-crash", {"--exactly-once", "--transactional-id", "eo-crash",
+                                            "--batch-size", "50", "--commit-interval", "1"});
   {
     testing::BackgroundProcess first(infer, dir_.File("infer-1"));
     ASSERT_TRUE(testing::Eventually([&] { return TopicSize("titanic-infer-progress") > 5; },
@@ -146,6 +150,88 @@ TEST_F(DeliveryTest, ExactlyOnceAbortsAFailedBatchAndScoresItAgain) {
   const auto committed = AlertedIds("titanic-alerts", /*committed_only=*/true);
   EXPECT_EQ(std::set<int64_t>(committed.begin(), committed.end()), Keys(expected));
   EXPECT_EQ(committed.size(), expected.size());
+}
+
+// A transaction takes batches while full ones are waiting. A second member
+// joins while the first transaction (an hour's commit interval, a backlog
+// of full batches) is open: its partitions are revoked inside a poll, the
+// transaction is aborted, and the first member scores its new share from
+// the start, once.
+TEST_F(DeliveryTest, ExactlyOnceTransactionsSpanBatchesAndARevokeAbortsTheOpenOne) {
+  ASSERT_TRUE(broker_->CreateTopic("revoke-events", 4).ok());
+  ASSERT_TRUE(broker_->CreateTopic("revoke-alerts", 4).ok());
+  constexpr uint64_t kRevokeEvents = 4000;
+  Publish("revoke-events", kRevokeEvents, 900000);
+  const auto all_expected = ExpectedAlerts("revoke-events");
+  auto server = monitoring::MetricsServer::Start({}).value();
+  monitoring::ScoringMetrics metrics(server->registry());
+  inference::LiveScorer scorer(Client(),
+                               {.events_topic = "revoke-events",
+                                .alerts_topic = "revoke-alerts",
+                                .group_id = "eo-revoke",
+                                .max_batch = 10,
+                                .until_end = true,
+                                .commit_interval = std::chrono::hours(1),
+                                .exactly_once = true,
+                                .transactional_id = "eo-revoke"},
+                               &metrics);
+  // The second member: a plain consumer of the group that never commits.
+  std::atomic<bool> done = false;
+  std::thread second;
+  auto should_stop = [&] {
+    // Once the first member writes alerts (uncommitted: the embedded broker
+    // shows them anyway), it owns every partition.
+    if (!second.joinable() && TopicSize("revoke-alerts") > 0) {
+      second = std::thread([&] {
+        auto member =
+            stream::Consumer::Create({.client = Client(), .group_id = "eo-revoke"}).value();
+        ASSERT_TRUE(member->Subscribe({"revoke-events"}).ok());
+        std::vector<stream::Message> batch;
+        while (!done) {
+          batch.clear();
+          (void)member->Poll(100, std::chrono::milliseconds(100), &batch);
+        }
+      });
+    }
+    // 400 batches of 10 take over 8 s: the group rebalances (~3 s) first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return false;
+  };
+  auto summary = scorer.Run(std::move(model_), nullptr, should_stop);
+  done = true;
+  if (second.joinable()) second.join();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_GE(summary->aborted, 1u) << "the open transaction was aborted on revoke";
+  EXPECT_EQ(metrics.transactions_aborted.Value(), static_cast<double>(summary->aborted));
+
+  // What the first member committed, per partition: from the start to its
+  // last progress record, each event once (before the rebalance it may
+  // have committed partitions that then moved to the second member).
+  std::map<int32_t, int64_t> progress;  // partition -> next offset
+  std::set<std::string> transactions;
+  for (const auto& r : ReadTopic("titanic-infer-progress", TopicSize("titanic-infer-progress"))) {
+    if (r.key.rfind("revoke-events:", 0) != 0) continue;
+    progress[std::stoi(r.key.substr(r.key.find(':') + 1))] = std::stoll(*r.value);
+    transactions.insert(r.Header("kappa.txn").value_or(""));
+  }
+  uint64_t committed_events = 0;
+  for (const auto& [partition, next] : progress) committed_events += static_cast<uint64_t>(next);
+  EXPECT_EQ(summary->scored, committed_events) << "the aborted transaction counts nowhere";
+  EXPECT_LE(transactions.size() * 10, summary->batches) << "transactions span batches";
+
+  // Its committed alerts are exactly the model's alerts for those events.
+  std::set<int64_t> expected;
+  simdjson::dom::parser parser;
+  for (const auto& r : ReadTopic("revoke-events", kRevokeEvents)) {
+    const auto it = progress.find(r.partition);
+    if (it == progress.end() || r.offset >= it->second) continue;
+    const int64_t id = parser.parse(*r.value)["PassengerId"].get_int64().value();
+    if (all_expected.contains(id)) expected.insert(id);
+  }
+  const auto committed = AlertedIds("revoke-alerts", /*committed_only=*/true);
+  EXPECT_EQ(std::set<int64_t>(committed.begin(), committed.end()), expected);
+  EXPECT_EQ(committed.size(), expected.size()) << "each alert committed once";
+  EXPECT_EQ(summary->alerts, expected.size());
 }
 
 TEST_F(DeliveryTest, TwoInstancesSplitThePartitionsAndScoreEverythingOnce) {
