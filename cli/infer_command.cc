@@ -50,7 +50,7 @@ int RunInfer(const Args& args) {
   MetricsFlags metrics_flags{.port = 8000};
   ModelKeyFlags key_flags;
   auto batch = static_cast<int64_t>(options.max_batch);
-  int64_t commit_interval = 0;  // not given: the mode's default, below
+  int64_t commit_interval = -1;  // not given: the mode's default, below
   // Two lanes use both cores of a small machine; more rarely pay, since
   // librdkafka's own threads and the alerts need CPU too.
   int64_t scoring_threads = std::min<int64_t>(2, std::max(1u, std::thread::hardware_concurrency()));
@@ -92,9 +92,9 @@ int RunInfer(const Args& args) {
   cl.AddInt("batch-size", 0, "N", "most events scored together (default 1000)", &batch, 1, 1000000);
   cl.AddInt("commit-interval", 0, "MS",
             "how often offsets are committed (default 100); with --exactly-once,\n"
-            "how long a transaction takes batches at most (default 500): it\n"
-            "commits sooner when less than a full batch is waiting",
-            &commit_interval, 1, 3600000);
+            "how long a transaction takes batches at most (default 500; 0: one\n"
+            "batch each): it commits sooner when less than a full batch is waiting",
+            &commit_interval, 0, 3600000);
   cl.AddInt("scoring-threads", 0, "N",
             "threads that decode and score a batch of more than 128 events\n"
             "together (default 2, or 1 on a 1-core machine)",
@@ -132,7 +132,7 @@ int RunInfer(const Args& args) {
                      "open that long risks transaction.timeout.ms)",
                      kMaxTransactionInterval.count())));
   }
-  if (commit_interval > 0) {
+  if (commit_interval >= 0) {
     options.commit_interval = std::chrono::milliseconds(commit_interval);
   } else if (options.exactly_once) {
     options.commit_interval = kExactlyOnceCommitInterval;

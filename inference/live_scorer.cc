@@ -567,6 +567,8 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
       }));
       KAPPA_RETURN_IF_ERROR(RetryTransactional(
           [&] { return (*producer)->CommitTransaction(std::chrono::seconds(30)); }));
+      spdlog::debug("transaction {} committed: {} batch(es), partitions {}", txn.id,
+                    txn.batches.size(), Partitions(next));
       for (const auto& b : txn.batches) account(b);
       mark_done(next);
       txn = OpenTransaction();

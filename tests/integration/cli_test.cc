@@ -250,7 +250,7 @@ TEST(CliTest, BadUsageExitsTwoWithOneLineReason) {
       {{"infer", "--transactional-id", "a"}, "need --exactly-once"},
       {{"infer", "--threshold", "1.5"}, "--threshold"},
       {{"infer", "--batch-size", "0"}, "--batch-size"},
-      {{"infer", "--commit-interval", "0"}, "--commit-interval"},
+      {{"infer", "--commit-interval", "-1"}, "--commit-interval"},
       {{"infer", "--exactly-once", "--commit-interval", "30000"}, "below 30000 ms"},
       {{"infer", "--scoring-threads", "0"}, "--scoring-threads"},
       {{"infer", "-X", "partition.assignment.strategy=cooperative-sticky"}, "cooperative"},

@@ -97,12 +97,12 @@ TEST_F(DeliveryTest, EmbeddedBrokerShowsAbortedTransactionsToReadCommittedReader
 TEST_F(DeliveryTest, ExactlyOnceKilledMidStreamAndRestartedCommitsEachAlertOnce) {
   const std::set<int64_t> expected = Keys(ExpectedAlerts());
   // A slow broker (30 ms per response, several per transaction) and small
-  // transactions (one batch of 50 each: every transaction is older than
-  // 1 ms by the time its batch is scored) keep the first run busy long
-  // enough to be killed mid-stream.
+  // transactions (one batch of 50 each) keep the first run busy long enough
+  // to be killed mid-stream.
   ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(30)).ok());
   const auto infer = InferArgs("eo-crash", {"--exactly-once", "--transactional-id", "eo-crash",
-                                            "--batch-size", "50", "--commit-interval", "1"});
+                                            "--batch-size", "50", "--commit-interval", "0"});
+  std::string first_log;
   {
     testing::BackgroundProcess first(infer, dir_.File("infer-1"));
     ASSERT_TRUE(testing::Eventually([&] { return TopicSize("titanic-infer-progress") > 5; },
@@ -110,9 +110,10 @@ TEST_F(DeliveryTest, ExactlyOnceKilledMidStreamAndRestartedCommitsEachAlertOnce)
         << first.Stderr();
     first.Signal(SIGKILL);
     ASSERT_EQ(first.Wait(std::chrono::seconds(20)), 128 + SIGKILL);
+    first_log = first.Stderr();
   }
   const size_t alerts_at_kill = TopicSize("titanic-alerts");
-  ASSERT_LT(alerts_at_kill, expected.size()) << "the kill must land mid-stream";
+  ASSERT_LT(alerts_at_kill, expected.size()) << "the kill must land mid-stream\n" << first_log;
   ASSERT_TRUE(broker_->SetBrokerRtt(1, std::chrono::milliseconds(0)).ok());
   auto resume = infer;
   resume.push_back("--until-end");

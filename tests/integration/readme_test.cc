@@ -116,8 +116,8 @@ TEST(ReadmeTest, ItsFirstCommandRunsTheDemo) {
 
   const int port = testing::FreeLoopbackPort();
   const auto run = RunProcess(
-      {(fs::path(KAPPA_SOURCE_DIR) / "scripts/demo").string(), "--duration", "20", "--rate",
-       "100", "--metrics-port", std::to_string(port), "--metrics-bind", "127.0.0.1"},
+      {(fs::path(KAPPA_SOURCE_DIR) / "scripts/demo").string(), "--duration", "20", "--rate", "100",
+       "--metrics-port", std::to_string(port), "--metrics-bind", "127.0.0.1"},
       "", std::chrono::seconds(240),
       {{"KAPPA_BUILD_DIR", fs::path(testing::KappaBinary()).parent_path().string()},
        {"KAFKA_BROKERS", ""}});
@@ -147,11 +147,9 @@ TEST(ReadmeTest, TheTourRunsAsWritten) {
   // `build/kappa` as in the repository; its own address file and state.
   fs::create_directory_symlink(fs::path(testing::KappaBinary()).parent_path(), dir.File("build"));
   // Its first line makes a scratch directory with mktemp: in this test's.
-  const auto run = RunProcess({"bash", "-c", "cd '" + dir.path() + "' && bash -e tour.sh"}, "",
-                              std::chrono::seconds(240),
-                              {{"XDG_RUNTIME_DIR", dir.path()},
-                               {"KAFKA_BROKERS", ""},
-                               {"TMPDIR", dir.path()}});
+  const auto run = RunProcess(
+      {"bash", "-c", "cd '" + dir.path() + "' && bash -e tour.sh"}, "", std::chrono::seconds(240),
+      {{"XDG_RUNTIME_DIR", dir.path()}, {"KAFKA_BROKERS", ""}, {"TMPDIR", dir.path()}});
   // A failed step leaves the background broker running: stop it by its pid.
   std::ifstream address_file(dir.File("kappa-broker.address"));
   std::string address;
