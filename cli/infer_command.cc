@@ -32,11 +32,13 @@ std::string HostName() {
 
 // --commit-interval with --exactly-once, unless given. Each transaction
 // has a fixed cost (waiting for its acknowledgements, progress records,
-// offsets, commit: ~8 ms on the embedded broker), paid at most this often
-// under a backlog; at low load a transaction commits as soon as less than
-// a full batch is waiting, so this costs no latency there. Exactly-once
-// events/s over 1M (5 interleaved runs each; at-least-once 1.09M):
-// 100 ms 828k, 300 ms 875k, 500 ms 953k, 1000 ms 969k.
+// offsets, commit: ~5-8 ms on the embedded broker), paid at most this often
+// under a backlog; at low load a transaction commits as soon as less than a
+// full batch is waiting, so this costs no latency there. Exactly-once
+// events/s over 1M, infer's own first-batch-to-end rate, 5 interleaved runs
+// each (at-least-once 1.09M): 100 ms 828k, 300 ms 875k, 500 ms 953k,
+// 1000 ms 969k. `./scripts/bench infer`: 814k-884k at 500 ms (3 runs),
+// 674k and 850k at 100 ms.
 constexpr std::chrono::milliseconds kExactlyOnceCommitInterval{500};
 constexpr std::chrono::milliseconds kMaxTransactionInterval{30000};
 

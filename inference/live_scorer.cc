@@ -358,7 +358,9 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // fetch requests only. queued.min.messages: as in the replay
   // (training/replay.cc), librdkafka's 100k applies to the one queue all
   // partitions feed and kept pausing fetch: 1M events took 8.2 s of scoring
-  // instead of 3.6 s. Memory stays bounded by queued.max.messages.kbytes.
+  // instead of 3.6 s. What is prefetched stays capped by
+  // queued.max.messages.kbytes (64 MB of records by default; peak RSS over
+  // a 1M-event backlog: scripts/bench).
   // -X overrides all of these.
   auto consumer = stream::Consumer::Create(
       {.client = stream::WithDefaults(client_, {{"session.timeout.ms", "10000"},

@@ -42,8 +42,9 @@ Result<ReplayResult> ReplayIntoState(
   // With the default queued.min.messages (100k) librdkafka kept pausing the
   // fetch of a 32-partition replay (every partition is forwarded to one
   // consumer queue): 1M events replayed at ~200k events/s, ~410k/s with
-  // this (scripts/bench). Memory stays bounded by queued.max.messages.kbytes
-  // (64 MB by default). A user's -X still overrides it.
+  // this (scripts/bench). What is prefetched stays capped by
+  // queued.max.messages.kbytes (64 MB of records by default). A user's -X
+  // still overrides it.
   auto consumer = stream::Consumer::Create(
       {.client = stream::WithDefaults(client, {{"queued.min.messages", "1000000"}}),
        .report_partition_eof = true});
