@@ -40,7 +40,8 @@ std::string HostName() {
 // 1000 ms 969k. `./scripts/bench infer`: 814k-884k at 500 ms (3 runs),
 // 674k and 850k at 100 ms.
 constexpr std::chrono::milliseconds kExactlyOnceCommitInterval{500};
-constexpr std::chrono::milliseconds kMaxTransactionInterval{30000};
+// librdkafka's transaction.timeout.ms unless -X sets it.
+constexpr std::chrono::milliseconds kDefaultTransactionTimeout{60000};
 
 }  // namespace
 
@@ -95,7 +96,8 @@ int RunInfer(const Args& args) {
   cl.AddInt("commit-interval", 0, "MS",
             "how often offsets are committed (default 100); with --exactly-once,\n"
             "how long a transaction takes batches at most (default 500; 0: one\n"
-            "batch each): it commits sooner when less than a full batch is waiting",
+            "batch each; below half of transaction.timeout.ms): it commits\n"
+            "sooner when less than a full batch is waiting",
             &commit_interval, 0, 3600000);
   cl.AddInt("scoring-threads", 0, "N",
             "threads that decode and score a batch of more than 128 events\n"
@@ -126,13 +128,21 @@ int RunInfer(const Args& args) {
   if (!help.ok()) return ReportFailure("infer", help.status());
   if (*help) return 0;
   options.max_batch = static_cast<size_t>(batch);
-  if (options.exactly_once && commit_interval >= kMaxTransactionInterval.count()) {
-    // librdkafka's transaction.timeout.ms (60 s) would abort it first.
-    return ReportFailure(
-        "infer", Status::InvalidArgument(fmt::format(
-                     "with --exactly-once, --commit-interval must be below {} ms (a transaction "
-                     "open that long risks transaction.timeout.ms)",
-                     kMaxTransactionInterval.count())));
+  if (options.exactly_once) {
+    // The coordinator aborts a transaction open longer than
+    // transaction.timeout.ms; leave half of it for the commit itself.
+    int64_t timeout_ms = kDefaultTransactionTimeout.count();
+    for (const auto& [key, value] : kafka.properties) {
+      // Not a number: librdkafka refuses it when the producer is created.
+      if (key == "transaction.timeout.ms") timeout_ms = std::atoll(value.c_str());
+    }
+    if (timeout_ms > 0 && commit_interval >= timeout_ms / 2) {
+      return ReportFailure(
+          "infer", Status::InvalidArgument(fmt::format(
+                       "with --exactly-once, --commit-interval must be below {} ms, half of "
+                       "transaction.timeout.ms ({} ms)",
+                       timeout_ms / 2, timeout_ms)));
+    }
   }
   if (commit_interval >= 0) {
     options.commit_interval = std::chrono::milliseconds(commit_interval);

@@ -456,11 +456,21 @@ Result<ScoringSummary> LiveScorer::Run(std::unique_ptr<Model> model, ModelWatche
   // aborted, and their next owner (maybe this instance again) scores its
   // events from the committed offsets.
   Status revoke_error;
-  abort_on_revoke = [&] {
-    if (!txn.open) return;
-    Status s = abort_transaction("as its partitions were revoked");
-    if (!s.ok() && revoke_error.ok()) revoke_error = s;
-  };
+  if (exactly_once) {
+    abort_on_revoke = [&] {
+      if (!txn.open) return;
+      Status s = abort_transaction("as its partitions were revoked");
+      if (!s.ok() && revoke_error.ok()) revoke_error = s;
+    };
+  }
+  // The consumer outlives this scope: its close, which revokes, must not
+  // reach `txn` and the rest once they are gone. A transaction still open
+  // then (an error return) is aborted by the coordinator after
+  // transaction.timeout.ms, or at once by this instance's next start.
+  struct ForgetOnExit {
+    std::function<void()>* callback;
+    ~ForgetOnExit() { *callback = nullptr; }
+  } forget_abort_on_revoke{&abort_on_revoke};
 
   uint64_t refused_seen = watcher != nullptr ? watcher->refused() : 0;
   for (;;) {

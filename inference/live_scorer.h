@@ -53,10 +53,6 @@ struct LiveScorerOptions {
   std::string dlq_topic{stream::kDeadLetterTopic};
   std::string group_id = "kappa-infer";
   size_t max_batch = 1000;  // events scored together
-  // Exactly-once: most events per transaction. A transaction takes batches
-  // while full ones are waiting, and commits at this size or as soon as a
-  // poll finds less than a full batch (so it stays small at low load).
-  size_t max_transaction = 100000;
   // How long a poll waits for the first event of a batch; what else is
   // already fetched joins the batch without waiting, so latency stays low at
   // 20 events/s and batches grow by themselves under load.

@@ -76,8 +76,8 @@ ScoringMetrics::ScoringMetrics(prometheus::Registry& r)
                           .Add({})),
       transactions_aborted(prometheus::BuildCounter()
                                .Name("kappa_transactions_aborted_total")
-                               .Help("Exactly-once batches whose transaction was aborted (their "
-                                     "events are scored again)")
+                               .Help("Exactly-once transactions aborted (their events are "
+                                     "scored again, here or by the partitions' next owner)")
                                .Register(r)
                                .Add({})),
       consumer_lag_(prometheus::BuildGauge()

@@ -12,7 +12,7 @@
 //   kappa_batch_size              histogram  events per scored batch
 //   kappa_model_reloads_total     counter  model versions swapped in live
 //   kappa_model_reload_failures_total  counter  versions refused (verification failed)
-//   kappa_transactions_aborted_total   counter  --exactly-once batches aborted and redone
+//   kappa_transactions_aborted_total   counter  --exactly-once transactions aborted
 //   kappa_consumer_lag{topic,partition} gauge  records behind the group's committed
 //                                      offset, per partition this instance reads
 //                                      (from librdkafka statistics)

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <thread>
 #include <utility>
@@ -222,6 +222,9 @@ Status Consumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
   size_t n = 0;
   uint64_t revocations_seen = revocations_;
   if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk_, static_cast<int>(timeout.count()))) {
+    // A revoke served inside that call came before `first`, which belongs
+    // to the new assignment: only later revokes drop what was taken.
+    revocations_seen = revocations_;
     scratch_[n++] = first;
     if (subscribed_) {
       // librdkafka 2.0.x (Debian bookworm) can lose or misdeliver records
@@ -366,9 +369,9 @@ Result<Watermarks> Consumer::QueryWatermarks(const std::string& topic, int32_t p
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     Watermarks w;
-    const auto err = rd_kafka_query_watermark_offsets(
-        rk_, topic.c_str(), partition, &w.low, &w.high,
-        static_cast<int>(std::max<int64_t>(left.count(), 1)));
+    const auto err =
+        rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &w.low, &w.high,
+                                         static_cast<int>(std::max<int64_t>(left.count(), 1)));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return w;
     if (!WatermarksRetriable(err) || std::chrono::steady_clock::now() >= deadline) {
       return FromKafka(err, context);
